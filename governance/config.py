@@ -1,0 +1,84 @@
+"""Settings, and the one function that reads ``WRESGOV_*`` variables.
+
+``load_settings(environ)`` is the only reader of the environment; ``cli.py`` is the only
+caller that passes ``os.environ``, and tests pass plain dicts. Nothing here runs at
+import time. Error messages quote the variable name, never its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from governance.errors import ConfigError
+
+ENV_PREFIX = "WRESGOV_"
+
+#: Variables that are read elsewhere (the CLI's authentication, the test suite) and so
+#: are not settings, but must not be refused as unknown.
+NON_SETTING_VARIABLES = frozenset({"WRESGOV_TOKEN", "WRESGOV_TEST_POSTGRES_URL"})
+
+
+class Settings(BaseModel):
+    """Where wresgov keeps its state, and how it logs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    home: Path = Path("wresgov-data")
+    """Directory for the default SQLite store, keys, reports and checkpoints."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL of the store; default ``sqlite:///<home>/wresgov.db``."""
+
+    key_dir: Path | None = None
+    """Key directory (0700); default ``<home>/keys``. Never inside the database."""
+
+    policy_dir: Path | None = None
+    """Directory of policy files; default the ``policies/`` shipped with wresgov."""
+
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "warning"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'wresgov.db').resolve()}"
+
+    @property
+    def resolved_key_dir(self) -> Path:
+        return self.key_dir if self.key_dir is not None else self.home / "keys"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where quarantine reports are written."""
+        return self.home / "reports"
+
+
+def load_settings(
+    environ: Mapping[str, str], overrides: Mapping[str, object] | None = None
+) -> Settings:
+    """Build settings from defaults, then ``WRESGOV_*`` variables, then overrides.
+
+    Raises:
+        ConfigError: a variable is unknown or has an invalid value.
+    """
+    values: dict[str, object] = {
+        key.removeprefix(ENV_PREFIX).lower(): value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and key not in NON_SETTING_VARIABLES and value
+    }
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        bad = ", ".join(
+            f"{ENV_PREFIX}{str(err['loc'][0]).upper()} ({err['msg']})"
+            for err in exc.errors(include_input=False)
+        )
+        raise ConfigError(
+            f"invalid settings: {bad}; see docs/configuration.md"
+        ) from None

@@ -1,0 +1,121 @@
+"""Boundary types that move between the stages and the store.
+
+Records here are *pseudonymised*: a ``StaffRecord`` has no field that could hold a
+name, NI number, employee number or date of birth. The field order of each record
+type is the column order the store writes (``RECORD_FIELDS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, NamedTuple
+
+from governance.extract_format import Kind
+
+ExtractStatus = Literal["active", "superseded"]
+
+
+class StaffRecord(NamedTuple):
+    source_row: int  # 1-based data row in the source file (not personal data)
+    person: str  # pseudonym of the employee number
+    assignment: str  # pseudonym of the assignment number
+    ni: str | None  # pseudonym of the NI number, when given
+    sex: str
+    ethnic_code: str
+    ethnic_broad: str
+    wres_group: str
+    age_band: str
+    staff_group: str  # two-digit NWD code
+    clinical: bool | None
+    job_role: str | None
+    occupation_code: str | None
+    pay_band: str  # "1".."9", "8a".."8d", "VSM", or a medical grade
+    medical_subgroup: str | None
+    fte: float
+    contract_type: str
+    start_year: int
+
+
+class RecruitmentRecord(NamedTuple):
+    source_row: int  # 1-based data row in the source file (not personal data)
+    applicant: str  # pseudonym of the applicant id
+    ethnic_code: str
+    ethnic_broad: str
+    wres_group: str
+    post_band: str
+    shortlisted: bool
+    appointed: bool
+
+
+class ErCaseRecord(NamedTuple):
+    source_row: int  # 1-based data row in the source file (not personal data)
+    person: str
+    case_type: str  # "disciplinary" | "capability"
+    stage: str
+    start_month: str  # YYYY-MM
+
+
+class TrainingRecord(NamedTuple):
+    source_row: int  # 1-based data row in the source file (not personal data)
+    person: str
+    course: str
+    month: str  # YYYY-MM
+
+
+class BoardRecord(NamedTuple):
+    source_row: int  # 1-based data row in the source file (not personal data)
+    voting: bool
+    executive: bool
+    ethnic_code: str
+    ethnic_broad: str
+    wres_group: str
+
+
+Record = StaffRecord | RecruitmentRecord | ErCaseRecord | TrainingRecord | BoardRecord
+
+RECORD_TYPES: dict[Kind, type[tuple[object, ...]]] = {
+    "staff": StaffRecord,
+    "recruitment": RecruitmentRecord,
+    "er-cases": ErCaseRecord,
+    "training": TrainingRecord,
+    "board": BoardRecord,
+}
+
+RECORD_FIELDS: dict[Kind, tuple[str, ...]] = {
+    kind: tuple(record_type._fields)  # type: ignore[attr-defined]  # NamedTuple classes
+    for kind, record_type in RECORD_TYPES.items()
+}
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """One problem in one row: where, and what, never the value."""
+
+    row: int  # 1-based data row (the header is row 0)
+    field: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class ExtractInfo:
+    id: int
+    org: str
+    period: int
+    kind: Kind
+    sha256: str
+    status: ExtractStatus
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    ingested_at: datetime
+    superseded_by: int | None
+
+
+@dataclass(frozen=True)
+class NewExtract:
+    org: str
+    period: int
+    kind: Kind
+    sha256: str
+    ingested_at: datetime
