@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast lint fmt typecheck check pg-up bench clean
+.PHONY: install demo test test-fast lint fmt typecheck check pg-up bench clean docs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wresgov needs Python 3.11 or newer")'
@@ -19,7 +19,7 @@ install: $(STAMP)
 demo: $(STAMP)            ## the main job: the annual cycle on synthetic data
 	$(BIN)/wresgov demo
 
-test: $(STAMP)            ## the whole suite, with branch coverage
+test: lint typecheck      ## the whole suite: lint, types, tests with branch coverage
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
@@ -49,3 +49,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache build dist
+
+docs: $(STAMP)            ## regenerate docs/cli.md from the live --help
+	$(BIN)/python -m tests.unit.test_cli_docs --write

@@ -9,15 +9,19 @@ from __future__ import annotations
 import csv
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from audit import canonical_json
+from governance.access import Subject
 from governance.config import Settings, load_settings
 from governance.errors import GovernanceError
 from governance.extract_format import KINDS, Kind
 from governance.logging import configure as configure_logging
+from governance.models import AuditQuery
 from governance.service import IngestResult, Service
 
 
@@ -46,13 +50,26 @@ def _settings(ctx: click.Context) -> Settings:
     type=click.Path(file_okay=False, path_type=Path),
     help="State directory (store, keys, reports). Env: WRESGOV_HOME.",
 )
+@click.option(
+    "--token",
+    envvar="WRESGOV_TOKEN",
+    show_envvar=True,
+    help="Your access token (prefer the environment variable to the command line).",
+)
 @click.version_option(package_name="wresgov")
 @click.pass_context
-def main(ctx: click.Context, home: Path | None) -> None:
+def main(ctx: click.Context, home: Path | None, token: str | None) -> None:
     """wresgov: the governance gate for NHS Wales WRES data."""
     settings = load_settings(os.environ, {"home": home})
     configure_logging(renderer=settings.log_format, level=settings.log_level)
     ctx.obj = settings
+    ctx.meta["wresgov.token"] = token
+
+
+def _caller(ctx: click.Context, service: Service) -> Subject:
+    """Authenticate the token given by --token or WRESGOV_TOKEN."""
+    token = ctx.find_root().meta.get("wresgov.token")
+    return service.authenticate(token)
 
 
 # --- foundation: init, synth, ingest, demo ------------------------------------------
@@ -144,15 +161,30 @@ class _RowProgress:
 
 
 @main.command()
+@click.option(
+    "--admin",
+    default="admin",
+    show_default=True,
+    help="Name of the first admin, created when the store has no principal.",
+)
 @click.pass_context
-def init(ctx: click.Context) -> None:
-    """Create the store, the key directory and a master key (safe to rerun)."""
-    result = _service(ctx).init()
+def init(ctx: click.Context, admin: str) -> None:
+    """Create the store, keys and the first admin (safe to rerun).
+
+    The first admin's token is printed once, alone on stdout, so a script can
+    capture it; everything else goes to stderr.
+    """
+    result = _service(ctx).init(admin)
     click.echo(
         f"store: {result.database} (schema version {result.schema_version})", err=True
     )
     state = "created" if result.created_master_key else "kept existing"
     click.echo(f"keys: {result.key_dir} ({state} master key)", err=True)
+    if result.admin_token is not None:
+        click.echo(
+            f"first admin {admin!r} created; its token follows (shown once)", err=True
+        )
+        click.echo(result.admin_token)
 
 
 @main.command()
@@ -179,9 +211,11 @@ def ingest(
     """Validate, pseudonymise and store one ESR extract, all rows or none."""
     show = sys.stderr.isatty() if progress is None else progress
     meter = _RowProgress(file.name, show)
+    service = _service(ctx)
+    caller = _caller(ctx, service)
     try:
-        result = _service(ctx).ingest(
-            file, kind=kind, org=org, period=period, progress=meter
+        result = service.ingest(
+            caller, file, kind=kind, org=org, period=period, progress=meter
         )
     finally:
         meter.done()
@@ -209,12 +243,76 @@ def _print_ingest(result: IngestResult) -> None:
 
 
 @main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New directory for everything the demo writes (default: a new one here).",
+)
+@click.option(
+    "--staff",
+    type=click.IntRange(min=1),
+    default=112_105,
+    show_default=True,
+    help="All-Wales synthetic headcount.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--dirty",
+    type=click.FloatRange(0.0, 0.02),
+    default=0.0,
+    show_default=True,
+    help="Share of rows given a realistic fault (quarantined at ingest).",
+)
+def demo(directory: Path | None, staff: int, seed: int, dirty: float) -> None:
+    """Run the annual cycle on synthetic data in a fresh directory."""
+    from synthetic.demo import new_demo_dir, run_demo  # faker loads only here
+
+    target = directory or new_demo_dir(Path.cwd())
+    click.echo(f"wresgov demo in {target}")
+
+    def ingested(org: str, done: int, total: int) -> None:
+        click.echo(f"  ingested {org:<5} ({done}/{total} bodies)", err=True)
+
+    result = run_demo(
+        target,
+        staff=staff,
+        seed=seed,
+        dirty=dirty,
+        report=lambda line: click.echo(f"  {line}"),
+        progress=ingested,
+    )
+    click.echo("\ningest summary (rows accepted / quarantined):")
+    header = "  body   " + "".join(f"{kind:>22}" for kind in KINDS)
+    click.echo(header)
+    for org in dict.fromkeys(r.org for r in result.ingests):
+        cells = "".join(
+            f"{f'{r.rows_accepted:,} / {r.rows_quarantined:,}':>22}"
+            for r in result.ingests
+            if r.org == org
+        )
+        click.echo(f"  {org:<6} {cells}")
+    totals = "".join(
+        f"{f'{a:,} / {q:,}':>22}" for a, q in (result.totals(kind) for kind in KINDS)
+    )
+    click.echo(f"  {'Wales':<6} {totals}")
+    click.echo(f"\ndone in {result.seconds:.1f} s; everything is in {result.directory}")
+    click.echo(f"  store:   {result.database}")
+    click.echo(f"  keys:    {result.key_dir}")
+    click.echo(f"  reports: {result.reports_dir}")
+    click.echo(f"  extracts: {result.extracts_dir}")
+
+
+@main.command()
 @click.option("--org", help="Only this body.")
 @click.option("--period", type=int, help="Only this WRES year.")
 @click.pass_context
 def extracts(ctx: click.Context, org: str | None, period: int | None) -> None:
     """List ingested extracts: status, rows accepted and quarantined."""
-    rows = _service(ctx).extracts(org=org.upper() if org else None, period=period)
+    service = _service(ctx)
+    rows = service.extracts(
+        _caller(ctx, service), org=org.upper() if org else None, period=period
+    )
     click.echo("id\torg\tperiod\tkind\tstatus\tread\taccepted\tquarantined\tingested")
     for info in rows:
         click.echo(
@@ -231,164 +329,236 @@ def quarantine(ctx: click.Context, extract_id: int) -> None:
     """Print an extract's quarantine report as CSV (row, field, problem)."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["row", "field", "problem"])
-    for entry in _service(ctx).quarantine(extract_id):
+    service = _service(ctx)
+    for entry in service.quarantine(_caller(ctx, service), extract_id):
         writer.writerow([entry.row, entry.field, entry.problem])
 
 
-# --- disclosure control: protect, check ----------------------------------------------
+# --- governance: principals, grants, the audit log ---------------------------------
+
+ROLE_NAMES = (
+    "admin",
+    "data_manager",
+    "analyst",
+    "ig_officer",
+    "publisher",
+    "downstream",
+)
 
 
-class _SdcProgress:
-    """Report long runs on stderr: each stage once, then every tenth of the way."""
-
-    def __init__(self) -> None:
-        self.last: dict[str, int] = {}
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        tenth = int(max(0.0, min(fraction, 1.0)) * 10)
-        if self.last.get(stage, -1) < tenth:
-            self.last[stage] = tenth
-            click.echo(f"{stage}: {tenth * 10}%", err=True)
+@main.group()
+def principal() -> None:
+    """Manage principals (admin): add, list, revoke."""
 
 
-@main.command("protect")
-@click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
+@principal.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLE_NAMES), required=True)
 @click.option(
-    "--structure",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Structure file (YAML or JSON): dimensions, totals, hierarchies.",
+    "--org", help="Body code the grant is limited to (data managers need one)."
 )
 @click.option(
-    "--policy",
-    "policy_ref",
-    default="wres-wales",
-    show_default=True,
-    help="Policy id (file stem) or path.",
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the cleared CSV.",
-)
-@click.option(
-    "--evidence",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the evidence JSON [default: OUT with .evidence.json].",
-)
-@click.option(
-    "--method",
-    type=click.Choice(["optimal", "fast", "auto"]),
-    help="Override the policy's secondary suppression method.",
-)
-@click.option(
-    "--magnitude",
-    metavar="COLUMN",
-    help="Protect this magnitude column (e.g. fte); 'count' is then contributors.",
-)
-@click.option(
-    "--decimals", type=click.IntRange(0, 6), help="Decimals shown for magnitudes."
-)
-@click.option(
-    "--percent-of",
-    "percent_of",
-    multiple=True,
-    metavar="DIMENSION",
-    help="Add a percent_DIMENSION column: each cell over its parent. Repeatable.",
+    "--expires",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date (YYYY-MM-DD) from which the grant no longer works.",
 )
 @click.pass_context
-def protect_command(
+def principal_add(
     ctx: click.Context,
-    table: Path,
-    structure: Path,
-    policy_ref: str,
-    out: Path,
-    evidence: Path | None,
-    method: str | None,
-    magnitude: str | None,
-    decimals: int | None,
-    percent_of: tuple[str, ...],
+    name: str,
+    role: str,
+    org: str | None,
+    expires: datetime | None,
 ) -> None:
-    """Protect TABLE (tidy CSV or XLSX) and write the cleared table and its evidence."""
-    # imported here so that other commands do not load numpy and HiGHS
-    from governance.errors import TableError
-    from governance.sdc.clear import apply, render_evidence
-    from governance.sdc.derived import percentages_of
-    from governance.sdc.linked import LinkedSet
-    from governance.sdc.policy import load_policy, method_name
-    from governance.sdc.structure import load_structure
-    from governance.sdc.tidy import load_table
-
-    settings = _settings(ctx)
-    policy = load_policy(policy_ref, policy_dir=settings.policy_dir)
-    dimensions = load_structure(structure)
-    loaded = load_table(table, dimensions, magnitude=magnitude, decimals=decimals)
-    for name in percent_of:
-        if name not in {d.name for d in dimensions}:
-            raise TableError(f"--percent-of: the structure has no dimension {name!r}")
-    derived = [r for name in percent_of for r in percentages_of(loaded, name)]
-    cleared = apply(
-        LinkedSet([loaded]),
-        policy,
-        derived=derived,
-        method=method_name(method),
-        progress=_SdcProgress(),
+    """Create principal NAME with one grant; print its token alone on stdout."""
+    service = _service(ctx)
+    token = service.add_principal(
+        _caller(ctx, service),
+        name,
+        role=role,
+        body=org,
+        expires=expires.date() if expires else None,
     )
-    evidence = evidence or out.with_name(f"{out.stem}.evidence.json")
-    out.write_text(cleared.tables[0].render_csv(), encoding="utf-8")
-    evidence.write_text(render_evidence(cleared), encoding="utf-8")
-    ev = cleared.evidence
-    click.echo(
-        f"{out}: {len(cleared.tables[0].cells)} rows, {ev.primary} primary,"
-        f" {ev.secondary} secondary ({ev.method_used}); evidence {evidence};"
-        f" policy {ev.policy_id} sha256 {ev.policy_sha256[:16]}"
+    click.echo(f"principal {name!r} created; its token follows (shown once)", err=True)
+    click.echo(token)
+
+
+@principal.command("list")
+@click.pass_context
+def principal_list(ctx: click.Context) -> None:
+    """List principals and their grants (never tokens)."""
+    service = _service(ctx)
+    views = service.principals(_caller(ctx, service))
+    click.echo("principal\tactive\tgrant\trole\tbody\tfrom\tuntil\trevoked")
+    for view in views:
+        for grant in view.grants or ():
+            click.echo(
+                f"{view.principal.id}\t{'yes' if view.principal.active else 'no'}\t"
+                f"{grant.id}\t{grant.role}\t{grant.body or 'all Wales'}\t"
+                f"{grant.valid_from:%Y-%m-%d}\t"
+                f"{grant.valid_until.strftime('%Y-%m-%d') if grant.valid_until else '-'}\t"
+                f"{grant.revoked_at.strftime('%Y-%m-%d') if grant.revoked_at else '-'}"
+            )
+
+
+@principal.command("revoke")
+@click.argument("name")
+@click.pass_context
+def principal_revoke(ctx: click.Context, name: str) -> None:
+    """Deactivate principal NAME; its token stops working at once."""
+    service = _service(ctx)
+    service.revoke_principal(_caller(ctx, service), name)
+    click.echo(f"principal {name!r} revoked", err=True)
+
+
+@main.group()
+def grant() -> None:
+    """Manage grants (admin): add a role to a principal, revoke a grant."""
+
+
+@grant.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLE_NAMES), required=True)
+@click.option("--org", help="Body code the grant is limited to.")
+@click.option(
+    "--expires",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date (YYYY-MM-DD) from which the grant no longer works.",
+)
+@click.pass_context
+def grant_add(
+    ctx: click.Context,
+    name: str,
+    role: str,
+    org: str | None,
+    expires: datetime | None,
+) -> None:
+    """Grant ROLE to principal NAME; print the new grant's id."""
+    service = _service(ctx)
+    grant_id = service.add_grant(
+        _caller(ctx, service),
+        name,
+        role=role,
+        body=org,
+        expires=expires.date() if expires else None,
     )
+    click.echo(grant_id)
 
 
-@main.command("check")
-@click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
+@grant.command("revoke")
+@click.argument("grant_id", type=int)
+@click.pass_context
+def grant_revoke(ctx: click.Context, grant_id: int) -> None:
+    """Revoke grant GRANT_ID from now on."""
+    service = _service(ctx)
+    service.revoke_grant(_caller(ctx, service), grant_id)
+    click.echo(f"grant {grant_id} revoked", err=True)
+
+
+@main.group()
+def audit() -> None:
+    """Read, verify and checkpoint the tamper-evident audit log (IG officers)."""
+
+
+@audit.command("verify")
 @click.option(
-    "--structure",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Structure file; inferred from total rows when left out.",
+    "--keys",
+    "trusted_keys",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Extra trusted checkpoint public keys, one per line.",
 )
-@click.option(
-    "--policy",
-    "policy_ref",
-    default="wres-wales",
-    show_default=True,
-    help="Policy id (file stem) or path.",
-)
+@click.pass_context
+def audit_verify(ctx: click.Context, trusted_keys: Path | None) -> None:
+    """Verify the chain and every checkpoint; exit 0 if intact, 1 if not.
+
+    Detects a changed, deleted, inserted or reordered entry, a tail cut before the
+    last checkpoint, and a checkpoint signed by another key; names the first bad
+    sequence number.
+    """
+    service = _service(ctx)
+    result = service.verify_audit(_caller(ctx, service), trusted_keys=trusted_keys)
+    click.echo(result.summary())
+    if not result.ok:
+        if result.first_bad_seq is not None:
+            click.echo(f"first bad entry: seq {result.first_bad_seq}")
+        for problem in result.report.problems[1:10]:
+            click.echo(f"  also: {problem}")
+        ctx.exit(1)
+
+
+@audit.command("checkpoint")
+@click.pass_context
+def audit_checkpoint(ctx: click.Context) -> None:
+    """Sign the chain head and write the checkpoint outside the store."""
+    service = _service(ctx)
+    result = service.checkpoint(_caller(ctx, service))
+    click.echo(f"checkpoint of {result.size} entries: {result.path}")
+
+
+@audit.command("log")
+@click.option("--principal", "principal_id", help="Only this principal.")
+@click.option("--role", help="Only entries made in this role.")
+@click.option("--action", help="Only this action, e.g. extract.ingest.")
+@click.option("--org", help="Only this body.")
+@click.option("--outcome", type=click.Choice(["allow", "deny", "ok", "error"]))
+@click.option("--request", "request_id", help="Only entries about this request.")
+@click.option("--since", help="From this time (ISO 8601, UTC), inclusive.")
+@click.option("--until", help="Up to this time (ISO 8601, UTC), exclusive.")
+@click.option("--limit", type=click.IntRange(min=1))
 @click.option(
     "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "junit"]),
-    default="text",
+    "output",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
     show_default=True,
 )
 @click.pass_context
-def check_command(
-    ctx: click.Context, table: Path, structure: Path | None, policy_ref: str, fmt: str
+def audit_log(
+    ctx: click.Context,
+    principal_id: str | None,
+    role: str | None,
+    action: str | None,
+    org: str | None,
+    outcome: str | None,
+    request_id: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    output: str,
 ) -> None:
-    """Check TABLE before publication. Exit 0 safe, 1 unsafe, 2 unusable input."""
-    from governance.errors import UserError
-    from governance.sdc.check import check_table, render_json, render_junit, render_text
-    from governance.sdc.policy import load_policy
-    from governance.sdc.structure import load_structure
-    from governance.sdc.tidy import read_tidy
-
-    settings = _settings(ctx)
-    try:
-        policy = load_policy(policy_ref, policy_dir=settings.policy_dir)
-        dimensions = load_structure(structure) if structure is not None else None
-        result = check_table(read_tidy(table), policy, dimensions)
-    except UserError as exc:
-        click.echo(f"{type(exc).__name__}: {exc}", err=True)
-        ctx.exit(2)
-    render = {"text": render_text, "json": render_json, "junit": render_junit}
-    click.echo(render[fmt](result), nl=False)
-    ctx.exit(0 if result.safe else 1)
+    """Print audit entries matching the filters (json: one entry per line)."""
+    service = _service(ctx)
+    query = AuditQuery(
+        principal=principal_id,
+        role=role,
+        action=action,
+        body=org.upper() if org else None,
+        outcome=outcome,
+        resource_prefix=f"request:{request_id}" if request_id else None,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+    entries = service.audit_log(_caller(ctx, service), query)
+    if output == "json":
+        for entry in entries:
+            click.echo(canonical_json(entry.to_export()).decode())
+        return
+    columns = ["seq", "time", "principal", "role", "action", "resource", "body",
+               "purpose", "outcome", "detail"]  # fmt: skip
+    if output == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([*columns, "policy_sha256", "result_digest", "entry_hash"])
+        for entry in entries:
+            writer.writerow(
+                [getattr(entry, name) or "" for name in columns]
+                + [entry.policy_sha256 or "", entry.result_digest or "",
+                   entry.entry_hash.hex()]
+            )  # fmt: skip
+        return
+    click.echo("\t".join(columns))
+    for entry in entries:
+        click.echo("\t".join(str(getattr(entry, name) or "-") for name in columns))
 
 
 if __name__ == "__main__":  # pragma: no cover - entry point is the console script

@@ -39,6 +39,10 @@ class Settings(BaseModel):
     policy_dir: Path | None = None
     """Directory of policy files; default the ``policies/`` shipped with wresgov."""
 
+    checkpoint_dir: Path | None = None
+    """Where signed audit checkpoints are written, outside the store; default
+    ``<home>/checkpoints``."""
+
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
 
@@ -51,6 +55,12 @@ class Settings(BaseModel):
     @property
     def resolved_key_dir(self) -> Path:
         return self.key_dir if self.key_dir is not None else self.home / "keys"
+
+    @property
+    def resolved_checkpoint_dir(self) -> Path:
+        if self.checkpoint_dir is not None:
+            return self.checkpoint_dir
+        return self.home / "checkpoints"
 
     @property
     def reports_dir(self) -> Path:

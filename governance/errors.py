@@ -11,9 +11,11 @@ GovernanceError                 base, never raised itself; anything else is a bu
 │   ├── PolicyError             11  a policy file is missing, malformed or has unknown keys
 │   ├── IngestError             12  an extract was rejected; the store is unchanged
 │   ├── AccessDeniedError       13  the principal is not granted the action
+│   │   └── AuthenticationError 13  the token is missing, malformed or unknown
 │   ├── InvalidTransitionError  14  a request cannot move to that state
 │   ├── TableError              15  a table or structure file cannot be used
-│   └── NotFoundError           16  no such request, release or principal
+│   ├── NotFoundError           16  no such request, release or principal
+│   └── ConflictError           17  it already exists
 ├── DisclosureError             20  a release would breach policy: stop, tell the officer
 └── AuditIntegrityError         21  the chain does not verify: stop, alert an operator
 """
@@ -69,7 +71,19 @@ class IngestError(UserError):
 
 
 class AccessDeniedError(UserError):
+    """The principal may not do this; ``reason`` is machine-readable for the audit."""
+
     exit_code = 13
+
+    def __init__(
+        self, message: str, *, permission: str | None = None, reason: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permission, self.reason = permission, reason
+
+
+class AuthenticationError(AccessDeniedError):
+    """No usable token: missing, malformed, unknown, revoked. Never quotes the token."""
 
 
 class InvalidTransitionError(UserError):
@@ -82,6 +96,12 @@ class TableError(UserError):
 
 class NotFoundError(UserError):
     exit_code = 16
+
+
+class ConflictError(UserError):
+    """The thing already exists (a principal name, a request id)."""
+
+    exit_code = 17
 
 
 class DisclosureError(GovernanceError):

@@ -19,6 +19,7 @@ import csv
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Final, Literal
@@ -188,66 +189,66 @@ def read_rows(
             raise IngestError("has no header row", file=label, row=0)
         positions = _column_positions(header, kind, validator.fields, label)
         width = len(header)
-        # An absent optional column reads the "" appended to every row.
-        pick = itemgetter(*(width if index < 0 else index for index in positions))
-        validate = validator.validate_batch
-        batch = RowBatch([])
-        numbers: list[int] = []
-        raws: list[tuple[str, ...]] = []
+        pick: Callable[[list[str]], tuple[str, ...]]
+        if all(index >= 0 for index in positions):
+            pick = itemgetter(*positions)
+        else:
+
+            def pick(values: list[str]) -> tuple[str, ...]:
+                return tuple(values[i] if i >= 0 else "" for i in positions)
+
         row_number = 0
         reported = 0
-
-        def finish(batch: RowBatch) -> RowBatch:
-            nonlocal reported
-            records, problems = validate(numbers, raws)
-            batch.records = records
-            batch.rows_bad += len({row for row, _, _ in problems})
-            for row, field_name, problem in problems:
-                if reported < MAX_REPORTED_PROBLEMS:
-                    batch.problems.append(QuarantineEntry(row, field_name, problem))
-                    reported += 1
-            numbers.clear()
-            raws.clear()
-            return batch
-
         while True:
             try:
-                values = next(reader, None)
+                chunk = list(islice(reader, batch_rows))
             except csv.Error as exc:
                 raise IngestError(
-                    _csv_problem(exc), file=label, row=row_number + 1
+                    f"{_csv_problem(exc)} (line {reader.line_num})", file=label
                 ) from None
-            if values is None:
+            if not chunk:
                 break
-            if not values:
-                continue  # a blank line is not a row
-            row_number += 1
-            batch.rows_read += 1
-            if len(values) == width:
-                values.append("")
-                numbers.append(row_number)
-                raws.append(pick(values))
+            batch = RowBatch([])
+            if min(map(len, chunk)) == width == max(map(len, chunk)):
+                numbers = list(range(row_number + 1, row_number + 1 + len(chunk)))
+                raws = list(map(pick, chunk))
+                row_number += len(chunk)
             else:
-                batch.rows_bad += 1
-                if reported < MAX_REPORTED_PROBLEMS:
-                    batch.problems.append(
-                        QuarantineEntry(
-                            row_number,
-                            "(row)",
-                            f"has {len(values)} fields, the header has {width}",
+                numbers, raws = [], []
+                for values in chunk:
+                    if not values:
+                        continue  # a blank line is not a row
+                    row_number += 1
+                    if len(values) == width:
+                        numbers.append(row_number)
+                        raws.append(pick(values))
+                    else:
+                        batch.rows_bad += 1
+                        batch.problems.append(
+                            QuarantineEntry(
+                                row_number,
+                                "(row)",
+                                f"has {len(values)} fields, the header has {width}",
+                            )
                         )
-                    )
-                    reported += 1
-            if batch.rows_read >= batch_rows:
-                yield finish(batch)
-                if progress is not None:
-                    progress(row_number)
-                batch = RowBatch([])
+            batch.rows_read = len(numbers) + batch.rows_bad
+            records, problems = validator.validate_batch(numbers, raws)
+            batch.records = records
+            batch.rows_bad += len({row for row, _, _ in problems})
+            batch.problems.extend(
+                QuarantineEntry(row, field_name, problem)
+                for row, field_name, problem in problems
+            )
+            if reported >= MAX_REPORTED_PROBLEMS:
+                batch.problems = []
+            elif reported + len(batch.problems) > MAX_REPORTED_PROBLEMS:
+                batch.problems = batch.problems[: MAX_REPORTED_PROBLEMS - reported]
+            reported += len(batch.problems)
+            yield batch
+            if progress is not None:
+                progress(row_number)
         if row_number == 0:
             raise IngestError("has a header but no data rows", file=label)
-        yield finish(batch)
-        if progress is not None:
-            progress(row_number)
 
 
 def _csv_problem(exc: csv.Error) -> str:

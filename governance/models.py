@@ -119,3 +119,31 @@ class NewExtract:
     kind: Kind
     sha256: str
     ingested_at: datetime
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a principal in one of its roles (and that grant's body scope)."""
+
+    principal: str
+    role: str
+    body: str | None = None
+
+
+SYSTEM = Actor("wresgov", "system")
+"""The service itself, for actions no principal performs (schema upgrades)."""
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters for reading the audit log; None means any."""
+
+    principal: str | None = None
+    role: str | None = None
+    action: str | None = None
+    body: str | None = None
+    outcome: str | None = None
+    resource_prefix: str | None = None
+    since: str | None = None  # ISO-8601 UTC, inclusive
+    until: str | None = None  # exclusive
+    limit: int | None = None

@@ -18,9 +18,11 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 
+from governance.access import Subject
 from governance.config import Settings
 from governance.logging import configure as configure_logging
 from governance.service import Service
+from tests.factories import principal
 
 settings.register_profile(
     "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -102,6 +104,18 @@ def service(gov_settings: Settings) -> Iterator[Service]:
     svc.init()
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def dm(service: Service) -> Subject:
+    """The data manager of Betsi Cadwaladr (7A1)."""
+    return principal(service, "dm-7a1", "data_manager", "7A1")
+
+
+@pytest.fixture
+def ig(service: Service) -> Subject:
+    """An IG officer."""
+    return principal(service, "ig-officer-1", "ig_officer")
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,13 @@ its ``with`` block through an exception rolls every write back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from audit import AuditEntry, AuditEvent, ChainHead, EventRules
 from governance.extract_format import Kind
-from governance.models import ExtractInfo, NewExtract, QuarantineEntry
+from governance.models import AuditQuery, ExtractInfo, NewExtract, QuarantineEntry
 
 
 class Transaction(Protocol):
@@ -63,6 +64,16 @@ class Transaction(Protocol):
     def quarantine_entries(self, extract_id: int) -> list[QuarantineEntry]: ...
 
     def count_records(self, kind: Kind, extract_id: int) -> int: ...
+
+    def append_audit(
+        self, make_events: Callable[[], Sequence[AuditEvent]], rules: EventRules
+    ) -> list[AuditEntry]:
+        """Lock the chain head, seal the events made now, insert, move the head."""
+        ...
+
+    def audit_head(self) -> ChainHead: ...
+
+    def audit_entries(self, query: AuditQuery) -> list[AuditEntry]: ...
 
 
 class Store(Protocol):

@@ -146,10 +146,117 @@ RECORD_TABLES: dict[str, sa.Table] = {
 FOUNDATION_TABLES = [extracts, *RECORD_TABLES.values(), quarantine]
 
 
+# -- the audit log (docs/audit-log.md) --------------------------------------------
+
+audit_entry = sa.Table(
+    "audit_entry",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("time", sa.String(27), nullable=False),
+    sa.Column("principal", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("resource", sa.String(256), nullable=False),
+    sa.Column("body", sa.String(10), nullable=True),
+    sa.Column("purpose", sa.String(500), nullable=True),
+    sa.Column("outcome", sa.String(8), nullable=False),
+    sa.Column("policy_sha256", sa.String(64), nullable=True),
+    sa.Column("result_digest", sa.String(64), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("entry_hash", sa.LargeBinary(32), nullable=False, unique=True),
+)
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("head_hash", sa.LargeBinary(32), nullable=False),
+)
+
+AUDIT_TABLES = [audit_entry, audit_head]
+
+_SQLITE_APPEND_ONLY = [
+    (
+        "CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry "
+        "BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END"
+    ),
+    (
+        "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry "
+        "BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END"
+    ),
+]
+_POSTGRESQL_APPEND_ONLY = [
+    (
+        "CREATE OR REPLACE FUNCTION wresgov_audit_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit_entry is append-only'; END $$"
+    ),
+    (
+        "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+        "FOR EACH STATEMENT EXECUTE FUNCTION wresgov_audit_append_only()"
+    ),
+]
+
+
+# -- principals and grants (docs/access-control.md) -------------------------------
+
+principals = sa.Table(
+    "principals",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("token_id", sa.String(8), nullable=True, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+)
+
+grants = sa.Table(
+    "grants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "principal_id", sa.String(128), sa.ForeignKey("principals.id"), nullable=False
+    ),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("body", sa.String(10), nullable=True),
+    sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_by", sa.String(128), nullable=False),
+)
+sa.Index("ix_grants_principal", grants.c.principal_id)
+
+ACCESS_TABLES = [principals, grants]
+
+
 def _v1(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=FOUNDATION_TABLES)
 
 
+def _v2(connection: sa.Connection) -> None:
+    metadata.create_all(connection, tables=AUDIT_TABLES)
+    connection.execute(audit_head.insert().values(id=1, size=0, head_hash=bytes(32)))
+    statements = (
+        _POSTGRESQL_APPEND_ONLY
+        if connection.dialect.name == "postgresql"
+        else _SQLITE_APPEND_ONLY
+    )
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+def _v3(connection: sa.Connection) -> None:
+    metadata.create_all(connection, tables=ACCESS_TABLES)
+
+
 #: (version, step). Append; never edit a step that has shipped.
-MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [(1, _v1)]
+MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+]
 LATEST_VERSION = MIGRATIONS[-1][0]

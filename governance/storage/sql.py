@@ -10,20 +10,35 @@ leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
-from governance.errors import ConfigError
+from audit import (
+    ENTRY_FIELDS,
+    AuditEntry,
+    AuditEvent,
+    ChainHead,
+    EventRules,
+    seal_many,
+)
+from governance.access import Grant, Principal
+from governance.errors import AuditIntegrityError, ConfigError, ConflictError
 from governance.extract_format import Kind
 from governance.models import (
     RECORD_FIELDS,
+    AuditQuery,
     ExtractInfo,
     ExtractStatus,
     NewExtract,
@@ -104,6 +119,44 @@ class SqlStore:
                 f"database error on {self.display_url} ({type(exc.orig).__name__})"
             ) from None
 
+    def read_audit_head(self) -> ChainHead:
+        """The stored chain head (size and hash of the last entry)."""
+        with self._connect() as connection:
+            size, head_hash = connection.execute(
+                sa.select(schema.audit_head.c.size, schema.audit_head.c.head_hash)
+            ).one()
+        return ChainHead(int(size), bytes(head_hash))
+
+    def iter_audit_rows(
+        self, *, after: int = 0, up_to: int | None = None, batch: int = 20_000
+    ) -> Iterator[Sequence[object]]:
+        """Stream audit entries as tuples in ``ENTRY_FIELDS`` order, by seq.
+
+        Memory stays constant: SQLite cursors stream, and PostgreSQL uses a
+        server-side cursor. ``after``/``up_to`` bound the sequence numbers.
+        """
+        columns = ", ".join(ENTRY_FIELDS)
+        limit = "" if up_to is None else f" AND seq <= {int(up_to)}"
+        sql = (
+            f"SELECT {columns} FROM audit_entry "  # noqa: S608 - our names, ints
+            f"WHERE seq > {int(after)}{limit} ORDER BY seq"
+        )
+        with self._engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            if self.dialect == "postgresql":
+                with raw.transaction(), raw.cursor(name="wresgov_verify") as cursor:  # type: ignore[union-attr]
+                    cursor.itersize = batch
+                    cursor.execute(sql)
+                    yield from cursor
+                return
+            cursor = raw.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+                while rows := cursor.fetchmany(batch):
+                    yield from rows
+            finally:
+                cursor.close()
+
     def schema_version(self) -> int | None:
         with self._connect() as connection:
             if not sa.inspect(connection).has_table("schema_meta"):
@@ -179,13 +232,33 @@ def _extract_info(row: sa.Row[Any]) -> ExtractInfo:
     )
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite drops the zone of stored times; everything is stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _grant(row: sa.Row[Any]) -> Grant:
+    valid_from = _utc(row.valid_from)
+    assert valid_from is not None  # noqa: S101 - NOT NULL column
+    return Grant(
+        principal_id=row.principal_id,
+        role=row.role,
+        body=row.body,
+        valid_from=valid_from,
+        valid_until=_utc(row.valid_until),
+        revoked_at=_utc(row.revoked_at),
+        id=row.id,
+    )
+
+
 class SqlTransaction:
     """One database transaction; see ``governance.storage.base.Transaction``."""
 
     def __init__(self, connection: sa.Connection, dialect: str) -> None:
         self._connection = connection
         self._dialect = dialect
-        self._insert_sql: dict[Kind, str] = {}
 
     def find_extract(
         self, org: str, period: int, kind: Kind, sha256: str
@@ -197,6 +270,12 @@ class SqlTransaction:
                 _EXTRACT_COLUMNS.kind == kind,
                 _EXTRACT_COLUMNS.sha256 == sha256,
             )
+        ).first()
+        return _extract_info(row) if row else None
+
+    def extract(self, extract_id: int) -> ExtractInfo | None:
+        row = self._connection.execute(
+            sa.select(schema.extracts).where(_EXTRACT_COLUMNS.id == extract_id)
         ).first()
         return _extract_info(row) if row else None
 
@@ -271,17 +350,15 @@ class SqlTransaction:
         if self._dialect == "postgresql":
             self._copy_rows(table, fields, extract_id, rows)
             return
-        sql = self._insert_sql.get(kind)
-        if sql is None:
-            columns = ", ".join(("extract_id", *fields))
-            marks = ", ".join("?" * (len(fields) + 1))
-            sql = self._insert_sql[kind] = (
-                f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names are ours
-            )
-        prefix = (extract_id,)
+        # The extract id is an integer we generated, so it is written into the
+        # statement itself: the rows go to the driver exactly as validated.
+        sql = (
+            f"INSERT INTO {table} (extract_id, {', '.join(fields)}) "  # noqa: S608 - our names
+            f"VALUES ({int(extract_id)}, {', '.join('?' * len(fields))})"
+        )
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(sql, [prefix + row for row in rows])
+            cursor.executemany(sql, rows)
         finally:
             cursor.close()
 
@@ -317,6 +394,176 @@ class SqlTransaction:
                     for entry in entries
                 ],
             )
+
+    # -- principals and grants ------------------------------------------------------
+
+    def count_principals(self) -> int:
+        return int(
+            self._connection.execute(
+                sa.select(sa.func.count()).select_from(schema.principals)
+            ).scalar_one()
+        )
+
+    def add_principal(
+        self,
+        principal: Principal,
+        *,
+        token_id: str,
+        token_hash: str,
+        created_at: datetime,
+        created_by: str,
+    ) -> None:
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    schema.principals.insert().values(
+                        id=principal.id,
+                        name=principal.name,
+                        active=principal.active,
+                        token_id=token_id,
+                        token_hash=token_hash,
+                        created_at=created_at,
+                        created_by=created_by,
+                    )
+                )
+        except IntegrityError:
+            raise ConflictError(f"principal {principal.id!r} already exists") from None
+
+    def principal(self, principal_id: str) -> Principal | None:
+        row = self._connection.execute(
+            sa.select(schema.principals).where(schema.principals.c.id == principal_id)
+        ).first()
+        return None if row is None else Principal(row.id, row.name, row.active)
+
+    def principal_by_token(self, token_id: str) -> tuple[Principal, str | None] | None:
+        row = self._connection.execute(
+            sa.select(schema.principals).where(schema.principals.c.token_id == token_id)
+        ).first()
+        if row is None:
+            return None
+        return Principal(row.id, row.name, row.active), row.token_hash
+
+    def principals(self) -> list[Principal]:
+        rows = self._connection.execute(
+            sa.select(schema.principals).order_by(schema.principals.c.id)
+        )
+        return [Principal(row.id, row.name, row.active) for row in rows]
+
+    def deactivate_principal(self, principal_id: str) -> None:
+        """Deactivate and forget the token hash: the token can never work again."""
+        self._connection.execute(
+            schema.principals.update()
+            .where(schema.principals.c.id == principal_id)
+            .values(active=False, token_hash=None)
+        )
+
+    def add_grant(self, grant: Grant, *, created_by: str) -> int:
+        result = self._connection.execute(
+            schema.grants.insert().values(
+                principal_id=grant.principal_id,
+                role=grant.role,
+                body=grant.body,
+                valid_from=grant.valid_from,
+                valid_until=grant.valid_until,
+                revoked_at=grant.revoked_at,
+                created_by=created_by,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None  # noqa: S101 - an INSERT always has one
+        return int(key[0])
+
+    def grants_of(self, principal_id: str) -> list[Grant]:
+        rows = self._connection.execute(
+            sa.select(schema.grants)
+            .where(schema.grants.c.principal_id == principal_id)
+            .order_by(schema.grants.c.id)
+        )
+        return [_grant(row) for row in rows]
+
+    def grant(self, grant_id: int) -> Grant | None:
+        row = self._connection.execute(
+            sa.select(schema.grants).where(schema.grants.c.id == grant_id)
+        ).first()
+        return None if row is None else _grant(row)
+
+    def revoke_grant(self, grant_id: int, at: datetime) -> None:
+        self._connection.execute(
+            schema.grants.update()
+            .where(schema.grants.c.id == grant_id, schema.grants.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    # -- audit log ------------------------------------------------------------------
+
+    def append_audit(
+        self, make_events: Callable[[], Sequence[AuditEvent]], rules: EventRules
+    ) -> list[AuditEntry]:
+        """Lock the chain head, seal the events made now, insert them, move the head.
+
+        ``make_events`` runs after the lock is held, so entry times never go
+        backwards along the chain. On PostgreSQL the head row is locked with
+        ``FOR UPDATE`` until commit; SQLite transactions already hold the write lock.
+        """
+        head = schema.audit_head
+        query = sa.select(head.c.size, head.c.head_hash).where(head.c.id == 1)
+        if self._dialect == "postgresql":
+            query = query.with_for_update()
+        size, head_hash = self._connection.execute(query).one()
+        events = make_events()
+        if not events:
+            return []
+        entries = seal_many(events, ChainHead(int(size), bytes(head_hash)), rules)
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    schema.audit_entry.insert(), [entry.to_row() for entry in entries]
+                )
+        except IntegrityError:
+            raise AuditIntegrityError(
+                "the audit log's head row does not match its entries; nothing was "
+                "done; run `wresgov audit verify`"
+            ) from None
+        last = entries[-1]
+        moved = self._connection.execute(
+            head.update()
+            .where(head.c.id == 1, head.c.size == size)
+            .values(size=last.seq, head_hash=last.entry_hash)
+        )
+        if moved.rowcount != 1:  # pragma: no cover - the lock makes this impossible
+            raise ConfigError("the audit chain head moved during an append")
+        return entries
+
+    def audit_head(self) -> ChainHead:
+        head = schema.audit_head
+        size, head_hash = self._connection.execute(
+            sa.select(head.c.size, head.c.head_hash).where(head.c.id == 1)
+        ).one()
+        return ChainHead(int(size), bytes(head_hash))
+
+    def audit_entries(self, query: AuditQuery) -> list[AuditEntry]:
+        table = schema.audit_entry
+        statement = sa.select(*(table.c[name] for name in ENTRY_FIELDS)).order_by(
+            table.c.seq
+        )
+        for name in ("principal", "role", "action", "body", "outcome"):
+            wanted = getattr(query, name)
+            if wanted is not None:
+                statement = statement.where(table.c[name] == wanted)
+        if query.resource_prefix is not None:
+            statement = statement.where(
+                table.c.resource.startswith(query.resource_prefix, autoescape=True)
+            )
+        if query.since is not None:
+            statement = statement.where(table.c.time >= query.since)
+        if query.until is not None:
+            statement = statement.where(table.c.time < query.until)
+        if query.limit is not None:
+            statement = statement.limit(query.limit)
+        return [
+            AuditEntry.from_row(dict(row._mapping))
+            for row in self._connection.execute(statement)
+        ]
 
     def remove_duplicates(
         self, kind: Kind, extract_id: int, key: tuple[str, ...]

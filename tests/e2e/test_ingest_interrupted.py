@@ -18,7 +18,11 @@ ROWS = 120_000
 
 def test_kill_part_way_then_rerun(gov_settings: Settings, tmp_path: Path) -> None:
     service = Service(gov_settings)
-    service.init()
+    admin_token = service.init().admin_token
+    assert admin_token is not None
+    token = service.add_principal(
+        service.authenticate(admin_token), "dm-7a1", role="data_manager", body="7A1"
+    )
     before = store_snapshot(service)
     path = tmp_path / "big-staff.csv"
     path.write_text(extract_text("staff", [make_row("staff", i) for i in range(ROWS)]))
@@ -27,6 +31,7 @@ def test_kill_part_way_then_rerun(gov_settings: Settings, tmp_path: Path) -> Non
     env.update(
         WRESGOV_HOME=str(gov_settings.home),
         WRESGOV_DATABASE_URL=str(gov_settings.database_url),
+        WRESGOV_TOKEN=token,
     )
     command = [
         sys.executable, "-c", "import cli; cli.main()",
@@ -52,7 +57,9 @@ def test_kill_part_way_then_rerun(gov_settings: Settings, tmp_path: Path) -> Non
 
     assert store_snapshot(service) == before
 
-    result = service.ingest(path, kind="staff", org="7A1", period=2026)
+    result = service.ingest(
+        service.authenticate(token), path, kind="staff", org="7A1", period=2026
+    )
     assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (
         ROWS,
         ROWS,

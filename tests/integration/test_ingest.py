@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from governance.errors import IngestError
+from governance.access import Subject
+from governance.errors import AccessDeniedError, IngestError
 from governance.extract_format import Kind, headers
+from governance.models import AuditQuery
 from governance.service import Service
 from governance.storage import schema
 from tests.factories import extract_text, make_row, store_snapshot, write_extract
@@ -21,10 +23,10 @@ def staff_rows(n: int, **overrides: str) -> list[dict[str, str]]:
 
 
 def test_valid_extract_is_stored_pseudonymised(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, dm: Subject
 ) -> None:
     path = write_extract(tmp_path / "staff.csv", "staff", staff_rows(60))
-    result = service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+    result = service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
     assert (result.outcome, result.rows_read, result.rows_accepted) == (
         "stored",
         60,
@@ -42,61 +44,71 @@ def test_valid_extract_is_stored_pseudonymised(
 
 
 @pytest.mark.parametrize("kind", ["recruitment", "er-cases", "training", "board"])
-def test_every_kind_ingests(service: Service, tmp_path: Path, kind: Kind) -> None:
+def test_every_kind_ingests(
+    service: Service, tmp_path: Path, kind: Kind, dm: Subject
+) -> None:
     rows = [make_row(kind, i) for i in range(12)]
     path = write_extract(tmp_path / f"{kind}.csv", kind, rows)
-    result = service.ingest(path, kind=kind, org="7A1", period=PERIOD)
+    result = service.ingest(dm, path, kind=kind, org="7A1", period=PERIOD)
     assert result.rows_accepted == 12
     with service.store.transaction() as tx:
         assert tx.count_records(kind, result.extract_id) == 12
 
 
-def test_same_content_twice_is_a_no_op(service: Service, tmp_path: Path) -> None:
+def test_same_content_twice_is_a_no_op(
+    service: Service, tmp_path: Path, dm: Subject
+) -> None:
     path = write_extract(tmp_path / "staff.csv", "staff", staff_rows(20))
-    first = service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+    first = service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
     before = store_snapshot(service)
-    again = service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+    again = service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
     assert again.outcome == "unchanged" and again.extract_id == first.extract_id
     assert store_snapshot(service) == before
 
 
 def test_corrected_resubmission_supersedes_and_keeps_the_old(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, dm: Subject
 ) -> None:
     old = service.ingest(
+        dm,
         write_extract(tmp_path / "a.csv", "staff", staff_rows(20)),
         kind="staff",
         org="7A1",
         period=PERIOD,
     )
     new = service.ingest(
+        dm,
         write_extract(tmp_path / "b.csv", "staff", staff_rows(25)),
         kind="staff",
         org="7A1",
         period=PERIOD,
     )
     assert new.superseded == old.extract_id
-    by_id = {info.id: info for info in service.extracts(org="7A1")}
+    by_id = {info.id: info for info in service.extracts(dm, org="7A1")}
     assert by_id[old.extract_id].status == "superseded"
     assert by_id[old.extract_id].superseded_by == new.extract_id
     assert by_id[new.extract_id].status == "active"
     # The first version is sent again: it becomes active once more.
-    back = service.ingest(tmp_path / "a.csv", kind="staff", org="7A1", period=PERIOD)
+    back = service.ingest(
+        dm, tmp_path / "a.csv", kind="staff", org="7A1", period=PERIOD
+    )
     assert back.outcome == "reactivated" and back.extract_id == old.extract_id
-    statuses = {info.id: info.status for info in service.extracts(org="7A1")}
+    statuses = {info.id: info.status for info in service.extracts(dm, org="7A1")}
     assert statuses == {old.extract_id: "active", new.extract_id: "superseded"}
 
 
 def test_same_person_links_across_extracts_and_years(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, dm: Subject
 ) -> None:
     service.ingest(
+        dm,
         write_extract(tmp_path / "s.csv", "staff", staff_rows(3)),
         kind="staff",
         org="7A1",
         period=PERIOD,
     )
     service.ingest(
+        dm,
         write_extract(tmp_path / "e.csv", "er-cases", [make_row("er-cases", 1)]),
         kind="er-cases",
         org="7A1",
@@ -104,6 +116,7 @@ def test_same_person_links_across_extracts_and_years(
     )
     later = staff_rows(3, start_date="01/10/2012")
     service.ingest(
+        dm,
         write_extract(tmp_path / "s27.csv", "staff", later),
         kind="staff",
         org="7A1",
@@ -123,22 +136,22 @@ def test_same_person_links_across_extracts_and_years(
 
 
 def test_bad_rows_are_quarantined_under_the_error_rate(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, dm: Subject
 ) -> None:
     rows = staff_rows(100)
     rows[10]["ethnic_origin"] = "QX Unknown"
     path = write_extract(tmp_path / "staff.csv", "staff", rows)
-    result = service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+    result = service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
     assert (result.rows_accepted, result.rows_quarantined) == (99, 1)
     assert result.report is not None
     text = result.report.read_text()
     assert "11,ethnic_origin,is not an NHS ethnic category code" in text
     assert "QX" not in text
-    assert service.quarantine(result.extract_id)[0].row == 11
+    assert service.quarantine(dm, result.extract_id)[0].row == 11
 
 
 def test_error_rate_above_policy_rejects_and_changes_nothing(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, dm: Subject
 ) -> None:
     before = store_snapshot(service)
     rows = staff_rows(20)
@@ -146,15 +159,17 @@ def test_error_rate_above_policy_rejects_and_changes_nothing(
         row["fte"] = "-0.5"
     path = write_extract(tmp_path / "staff.csv", "staff", rows)
     with pytest.raises(IngestError, match=r"5 of 20 rows \(25.0%\)"):
-        service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+        service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
     assert store_snapshot(service) == before
 
 
-def test_rows_for_another_body_are_rejected(service: Service, tmp_path: Path) -> None:
+def test_rows_for_another_body_are_rejected(
+    service: Service, tmp_path: Path, dm: Subject
+) -> None:
     rows = staff_rows(60)
     rows[3]["organisation_code"] = "7A2"
     path = write_extract(tmp_path / "staff.csv", "staff", rows)
-    result = service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+    result = service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
     assert result.rows_quarantined == 1
     assert result.problems[0][:2] == (
         "organisation_code",
@@ -245,16 +260,18 @@ def _malformed(tmp_path: Path) -> dict[str, tuple[Path, str | None]]:
         "huge-field",
     ],
 )
-def test_malformed_extracts(service: Service, tmp_path: Path, name: str) -> None:
+def test_malformed_extracts(
+    service: Service, tmp_path: Path, name: str, dm: Subject
+) -> None:
     path, expected = _malformed(tmp_path)[name]
     before = store_snapshot(service)
     if expected is None:
-        result = service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+        result = service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
         assert result.rows_quarantined == 1
         assert result.report is not None
         return
     with pytest.raises(IngestError) as caught:
-        service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+        service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
     message = str(caught.value)
     assert expected in message
     assert "\n" not in message and path.name in message
@@ -266,7 +283,7 @@ def test_malformed_extracts(service: Service, tmp_path: Path, name: str) -> None
     [("utf-8", "\r\n"), ("utf-8-sig", "\n"), ("cp1252", "\r\n")],
 )
 def test_real_export_variants(
-    service: Service, tmp_path: Path, encoding: str, newline: str
+    service: Service, tmp_path: Path, encoding: str, newline: str, dm: Subject
 ) -> None:
     rows = staff_rows(12, surname="Siân Llŷr" if encoding != "cp1252" else "Siân Gómez")
     rows[0]["ethnic_origin"] = "CC"
@@ -276,7 +293,7 @@ def test_real_export_variants(
     text = extract_text("staff", rows, header=header).replace("\r\n", newline)
     path = tmp_path / "staff.csv"
     path.write_bytes(text.encode(encoding))
-    result = service.ingest(path, kind="staff", org="7A1", period=PERIOD)
+    result = service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
     assert result.rows_accepted == 12, result.problems
     with service.store.engine.connect() as connection:
         codes = connection.execute(
@@ -287,7 +304,32 @@ def test_real_export_variants(
     assert codes[0][0] == "CC" and codes[1][0] == "Z" and codes[2][1] == "8a"
 
 
-def test_unknown_org_option(service: Service, tmp_path: Path) -> None:
+def test_another_bodys_extract_is_denied_and_audited(
+    service: Service, tmp_path: Path, dm: Subject, ig: Subject
+) -> None:
     path = write_extract(tmp_path / "staff.csv", "staff", staff_rows(2))
-    with pytest.raises(IngestError, match="--org is not an NHS Wales body code"):
-        service.ingest(path, kind="staff", org="XYZ", period=PERIOD)
+    before = store_snapshot(service)
+    with pytest.raises(AccessDeniedError, match="out_of_scope"):
+        service.ingest(dm, path, kind="staff", org="7A2", period=PERIOD)
+    assert store_snapshot(service) == before
+    (denial,) = service.audit_log(ig, AuditQuery(outcome="deny"))
+    assert (denial.principal, denial.action, denial.body) == (
+        "dm-7a1",
+        "extract.ingest",
+        "7A2",
+    )
+    assert '"reason":"out_of_scope"' in denial.detail
+
+
+def test_rejected_extract_is_audited_as_an_error(
+    service: Service, tmp_path: Path, dm: Subject, ig: Subject
+) -> None:
+    rows = staff_rows(10)
+    for row in rows:
+        row["fte"] = "2"
+    path = write_extract(tmp_path / "staff.csv", "staff", rows)
+    with pytest.raises(IngestError):
+        service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
+    (error,) = service.audit_log(ig, AuditQuery(outcome="error"))
+    assert (error.action, error.body) == ("extract.ingest", "7A1")
+    assert '"error":"error_rate"' in error.detail

@@ -20,7 +20,7 @@ def test_defaults_and_environment() -> None:
     settings = load_settings(env, {"home": None})
     assert settings.home == Path("/srv/w")
     assert settings.log_format == "json"
-    assert load_settings(env, {"home": "/tmp/x"}).home == Path("/tmp/x")
+    assert load_settings(env, {"home": "/srv/other"}).home == Path("/srv/other")
 
 
 def test_unknown_or_invalid_variables_are_named_without_values() -> None:
@@ -41,4 +41,4 @@ def test_every_setting_is_documented() -> None:
     for name in Settings.model_fields:
         variable = f"WRESGOV_{name.upper()}"
         assert variable in docs, variable
-        assert re.search(rf"^#?\s*{variable}=", example, re.M), variable
+        assert re.search(rf"^#?\s*{variable}=", example, re.MULTILINE), variable

@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def imported_roots(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    modules = {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
     modules |= {
         n.module
         for n in ast.walk(tree)
@@ -25,7 +27,14 @@ def test_core_never_imports_front_ends_or_fake_data() -> None:
     for path in paths:
         roots = imported_roots(path)
         relative = path.relative_to(ROOT)
-        assert not roots & {"cli", "click", "synthetic", "faker", "fastapi", "starlette"}, relative
+        assert not roots & {
+            "cli",
+            "click",
+            "synthetic",
+            "faker",
+            "fastapi",
+            "starlette",
+        }, relative
         assert "sqlalchemy" not in roots or "storage" in relative.parts, relative
         assert "governance" not in roots or relative.parts[0] != "audit", relative
 
