@@ -25,6 +25,7 @@ from audit import (
     write_checkpoint_file,
 )
 from governance.access import Subject as Caller
+from governance.audit_report import AuditReport, build_report
 from governance.errors import ConfigError
 from governance.models import Actor, AuditQuery
 from governance.service_core import ServiceCore
@@ -174,3 +175,22 @@ class AuditActions(ServiceCore):
                 detail={"count": len(entries)},
             )
         return entries
+
+    def audit_report(
+        self, caller: Caller, *, since: str | None = None, until: str | None = None
+    ) -> AuditReport:
+        """Activity per principal and action, denials, and flags to review."""
+        actor = self._authorise(
+            caller, "audit.read", action="audit.report", resource="audit"
+        )
+        with self.store.transaction() as tx:
+            entries = tx.audit_entries(AuditQuery(since=since, until=until))
+            report = build_report(entries)
+            self._record(
+                tx,
+                actor,
+                "audit.report",
+                resource="audit",
+                detail={"entries": report.entries, "count": len(report.flags)},
+            )
+        return report

@@ -33,6 +33,7 @@ from audit import (
     EventRules,
     seal_many,
 )
+from audit.chain import entry_values
 from governance.access import Grant, Principal
 from governance.errors import AuditIntegrityError, ConfigError, ConflictError
 from governance.extract_format import Kind
@@ -76,7 +77,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver: every action begins a transaction.
+    connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 class SqlStore:
@@ -85,12 +87,14 @@ class SqlStore:
     def __init__(self, url: str) -> None:
         self._url = _normalise_url(url)
         self.dialect = self._url.get_backend_name()
+        self._schema_checked = False
         if self.dialect == "sqlite":
             # check_same_thread off: ingest hands the open connection to one writer
             # thread while the main thread parses (never both at once).
             self._engine = sa.create_engine(
                 self._url,
-                poolclass=sa.pool.NullPool,
+                pool_size=4,
+                max_overflow=8,
                 connect_args={"check_same_thread": False},
             )
             event.listen(self._engine, "connect", _sqlite_pragmas)
@@ -195,11 +199,13 @@ class SqlStore:
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         with self._connect() as connection:
-            version = self._version_in(connection)
-            if version != schema.LATEST_VERSION:
-                raise ConfigError(
-                    "the store has no schema or an old one; run `wresgov init`"
-                )
+            if not self._schema_checked:
+                version = self._version_in(connection)
+                if version != schema.LATEST_VERSION:
+                    raise ConfigError(
+                        "the store has no schema or an old one; run `wresgov init`"
+                    )
+                self._schema_checked = True
             yield SqlTransaction(connection, self.dialect)
 
     @staticmethod
@@ -232,6 +238,10 @@ def _extract_info(row: sa.Row[Any]) -> ExtractInfo:
     )
 
 
+_READ_HEAD = "SELECT size, head_hash FROM audit_head WHERE id = 1"
+_LOCK_HEAD = _READ_HEAD + " FOR UPDATE"
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     """SQLite drops the zone of stored times; everything is stored in UTC."""
     if moment is None or moment.tzinfo is not None:
@@ -259,6 +269,9 @@ class SqlTransaction:
     def __init__(self, connection: sa.Connection, dialect: str) -> None:
         self._connection = connection
         self._dialect = dialect
+        driver = connection.dialect.dbapi
+        assert driver is not None  # noqa: S101 - a connected dialect has its driver
+        self._integrity_errors: type[Exception] = driver.IntegrityError
 
     def find_extract(
         self, org: str, period: int, kind: Kind, sha256: str
@@ -504,35 +517,43 @@ class SqlTransaction:
         ``make_events`` runs after the lock is held, so entry times never go
         backwards along the chain. On PostgreSQL the head row is locked with
         ``FOR UPDATE`` until commit; SQLite transactions already hold the write lock.
+        Every action runs this, so it speaks to the driver directly (three
+        statements, no SQL expression building).
         """
-        head = schema.audit_head
-        query = sa.select(head.c.size, head.c.head_hash).where(head.c.id == 1)
-        if self._dialect == "postgresql":
-            query = query.with_for_update()
-        size, head_hash = self._connection.execute(query).one()
-        events = make_events()
-        if not events:
-            return []
-        entries = seal_many(events, ChainHead(int(size), bytes(head_hash)), rules)
+        postgresql = self._dialect == "postgresql"
+        mark = "%s" if postgresql else "?"
+        cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            with self._connection.begin_nested():
-                self._connection.execute(
-                    schema.audit_entry.insert(), [entry.to_row() for entry in entries]
+            cursor.execute(_LOCK_HEAD if postgresql else _READ_HEAD)
+            size, head_hash = cursor.fetchone()
+            events = make_events()
+            if not events:
+                return []
+            entries = seal_many(events, ChainHead(int(size), bytes(head_hash)), rules)
+            try:
+                cursor.executemany(
+                    f"INSERT INTO audit_entry ({', '.join(ENTRY_FIELDS)}) "  # noqa: S608
+                    f"VALUES ({', '.join([mark] * len(ENTRY_FIELDS))})",
+                    [entry_values(entry) for entry in entries],
                 )
-        except IntegrityError:
-            raise AuditIntegrityError(
-                "the audit log's head row does not match its entries; nothing was "
-                "done; run `wresgov audit verify`"
-            ) from None
-        last = entries[-1]
-        moved = self._connection.execute(
-            head.update()
-            .where(head.c.id == 1, head.c.size == size)
-            .values(size=last.seq, head_hash=last.entry_hash)
-        )
-        if moved.rowcount != 1:  # pragma: no cover - the lock makes this impossible
-            raise ConfigError("the audit chain head moved during an append")
-        return entries
+            except self._integrity_errors:
+                raise AuditIntegrityError(
+                    "the audit log's head row does not match its entries; nothing "
+                    "was done; run `wresgov audit verify`"
+                ) from None
+            last = entries[-1]
+            cursor.execute(
+                f"UPDATE audit_head SET size = {mark}, head_hash = {mark} "  # noqa: S608
+                f"WHERE id = 1 AND size = {mark}",
+                (last.seq, last.entry_hash, size),
+            )
+            if (
+                cursor.rowcount != 1
+            ):  # pragma: no cover - the lock makes this impossible
+                raise AuditIntegrityError("the audit chain head moved during an append")
+            return entries
+        finally:
+            cursor.close()
 
     def audit_head(self) -> ChainHead:
         head = schema.audit_head
