@@ -75,7 +75,7 @@ def test_flags() -> None:
                 detail={"period": 2026},
             )
             for i in range(3)
-        ),  # fmt: skip
+        ),
         entry(
             9, "nosy", "request.create", "allow", body="7A1", detail={"period": 2026}
         ),
