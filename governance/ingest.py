@@ -248,7 +248,10 @@ def read_rows(
             if progress is not None:
                 progress(row_number)
         if row_number == 0:
-            raise IngestError("has a header but no data rows", file=label)
+            if kind == "staff":
+                # Every body has staff in post; an empty snapshot is a failed export.
+                raise IngestError("has a header but no data rows", file=label)
+            yield RowBatch([])  # no cases, no training, no applications: valid
 
 
 def _csv_problem(exc: csv.Error) -> str:

@@ -46,6 +46,8 @@ from governance.models import (
     QuarantineEntry,
 )
 from governance.storage import schema
+from governance.storage.aggregate import aggregate
+from governance.tablespec import TableSpec
 
 
 def _normalise_url(url: str) -> URL:
@@ -407,6 +409,25 @@ class SqlTransaction:
                     for entry in entries
                 ],
             )
+
+    # -- aggregates -----------------------------------------------------------------
+
+    def aggregate(
+        self, spec: TableSpec, *, period: int, body: str | None = None
+    ) -> dict[tuple[str, ...], int]:
+        """Leaf counts of a table spec (GROUP BY in the database; zeros included)."""
+        return aggregate(self._connection, spec, period=period, body=body)
+
+    def periods(self) -> list[int]:
+        """Periods with at least one active extract, newest first."""
+        extracts = schema.extracts
+        rows = self._connection.execute(
+            sa.select(extracts.c.period)
+            .where(extracts.c.status == "active")
+            .distinct()
+            .order_by(extracts.c.period.desc())
+        )
+        return [int(row[0]) for row in rows]
 
     # -- principals and grants ------------------------------------------------------
 

@@ -333,3 +333,11 @@ def test_rejected_extract_is_audited_as_an_error(
     (error,) = service.audit_log(ig, AuditQuery(outcome="error"))
     assert (error.action, error.body) == ("extract.ingest", "7A1")
     assert '"error":"error_rate"' in error.detail
+
+
+def test_an_empty_er_extract_means_no_cases(
+    service: Service, tmp_path: Path, dm: Subject
+) -> None:
+    path = write_extract(tmp_path / "er.csv", "er-cases", [])
+    result = service.ingest(dm, path, kind="er-cases", org="7A1", period=PERIOD)
+    assert (result.outcome, result.rows_read, result.rows_accepted) == ("stored", 0, 0)
