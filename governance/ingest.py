@@ -20,7 +20,6 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 from typing import Final, Literal
 
@@ -189,13 +188,9 @@ def read_rows(
             raise IngestError("has no header row", file=label, row=0)
         positions = _column_positions(header, kind, validator.fields, label)
         width = len(header)
-        pick: Callable[[list[str]], tuple[str, ...]]
-        if all(index >= 0 for index in positions):
-            pick = itemgetter(*positions)
-        else:
 
-            def pick(values: list[str]) -> tuple[str, ...]:
-                return tuple(values[i] if i >= 0 else "" for i in positions)
+        def pick(values: list[str]) -> tuple[str, ...]:
+            return tuple(values[i] if i >= 0 else "" for i in positions)
 
         row_number = 0
         reported = 0
@@ -210,9 +205,15 @@ def read_rows(
                 break
             batch = RowBatch([])
             if min(map(len, chunk)) == width == max(map(len, chunk)):
+                # The usual case: transpose once and take the columns wresgov reads
+                # (an absent optional column is a column of empty strings).
                 numbers = list(range(row_number + 1, row_number + 1 + len(chunk)))
-                raws = list(map(pick, chunk))
                 row_number += len(chunk)
+                every = list(zip(*chunk, strict=True))
+                empty = ("",) * len(chunk)
+                columns = [every[i] if i >= 0 else empty for i in positions]
+                batch.rows_read = len(numbers)
+                records, problems = validator.validate_columns(numbers, columns)
             else:
                 numbers, raws = [], []
                 for values in chunk:
@@ -231,8 +232,8 @@ def read_rows(
                                 f"has {len(values)} fields, the header has {width}",
                             )
                         )
-            batch.rows_read = len(numbers) + batch.rows_bad
-            records, problems = validator.validate_batch(numbers, raws)
+                batch.rows_read = len(numbers) + batch.rows_bad
+                records, problems = validator.validate_batch(numbers, raws)
             batch.records = records
             batch.rows_bad += len({row for row, _, _ in problems})
             batch.problems.extend(

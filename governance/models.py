@@ -147,3 +147,35 @@ class AuditQuery:
     since: str | None = None  # ISO-8601 UTC, inclusive
     until: str | None = None  # exclusive
     limit: int | None = None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """A request for cleared tables, as stored (no counts, only specs and evidence)."""
+
+    id: int
+    requester: str
+    purpose: str
+    body: str | None
+    period: int
+    pack: str | None
+    tables: str
+    """JSON list of the table specifications."""
+    policy_id: str
+    state: str
+    approvals: tuple[tuple[str, datetime], ...]
+    evidence: str | None
+    evidence_json: str | None
+    cleared_digest: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    id: str
+    request_id: int
+    directory: str
+    manifest_sha256: str
+    created_at: datetime
+    revoked_at: datetime | None

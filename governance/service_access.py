@@ -264,8 +264,14 @@ class AccessActions(ServiceCore):
             self._record(tx, who, "principal.revoke", resource=f"principal:{name}")
 
     def principals(self, caller: Caller) -> list[PrincipalView]:
+        # Admins manage principals; IG officers read grants when reviewing access.
+        permission = (
+            "principal.manage"
+            if caller.decide("principal.manage", body=None).allowed
+            else "grant.read"
+        )
         who = self._authorise(
-            caller, "grant.read", action="principal.list", resource="principals"
+            caller, permission, action="principal.list", resource="principals"
         )
         with self.store.transaction() as tx:
             views = [

@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Protocol
 
 from audit import AuditEntry, AuditEvent, ChainHead, EventRules
+from governance.access import Grant, Principal
 from governance.extract_format import Kind
-from governance.models import AuditQuery, ExtractInfo, NewExtract, QuarantineEntry
+from governance.models import (
+    AuditQuery,
+    ExtractInfo,
+    NewExtract,
+    QuarantineEntry,
+    ReleaseRecord,
+    RequestRecord,
+)
+from governance.tablespec import TableSpec
 
 
 class Transaction(Protocol):
@@ -72,6 +82,63 @@ class Transaction(Protocol):
         ...
 
     def audit_head(self) -> ChainHead: ...
+
+    # aggregates
+    def aggregate(
+        self, spec: TableSpec, *, period: int, body: str | None = None
+    ) -> dict[tuple[str, ...], int]: ...
+
+    def periods(self) -> list[int]: ...
+
+    # principals and grants
+    def count_principals(self) -> int: ...
+
+    def add_principal(
+        self,
+        principal: Principal,
+        *,
+        token_id: str,
+        token_hash: str,
+        created_at: datetime,
+        created_by: str,
+    ) -> None: ...
+
+    def principal(self, principal_id: str) -> Principal | None: ...
+
+    def principal_by_token(
+        self, token_id: str
+    ) -> tuple[Principal, str | None] | None: ...
+
+    def principals(self) -> list[Principal]: ...
+
+    def deactivate_principal(self, principal_id: str) -> None: ...
+
+    def add_grant(self, grant: Grant, *, created_by: str) -> int: ...
+
+    def grants_of(self, principal_id: str) -> list[Grant]: ...
+
+    def grant(self, grant_id: int) -> Grant | None: ...
+
+    def revoke_grant(self, grant_id: int, at: datetime) -> None: ...
+
+    # requests and releases
+    def add_request(self, record: RequestRecord) -> int: ...
+
+    def request(
+        self, request_id: int, *, for_update: bool = False
+    ) -> RequestRecord | None: ...
+
+    def save_request(self, record: RequestRecord) -> None: ...
+
+    def requests(
+        self, *, requester: str | None = None, state: str | None = None
+    ) -> list[RequestRecord]: ...
+
+    def add_release(self, record: ReleaseRecord) -> None: ...
+
+    def releases_of(self, request_id: int) -> list[ReleaseRecord]: ...
+
+    def revoke_releases(self, request_id: int, at: datetime) -> None: ...
 
     def audit_entries(self, query: AuditQuery) -> list[AuditEntry]: ...
 

@@ -233,6 +233,42 @@ sa.Index("ix_grants_principal", grants.c.principal_id)
 ACCESS_TABLES = [principals, grants]
 
 
+# -- requests and releases (docs/release-workflow.md) -----------------------------
+
+requests = sa.Table(
+    "requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("requester", sa.String(128), nullable=False),
+    sa.Column("purpose", sa.String(500), nullable=False),
+    sa.Column("body", sa.String(10), nullable=True),
+    sa.Column("period", sa.Integer, nullable=False),
+    sa.Column("pack", sa.String(64), nullable=True),
+    sa.Column("tables", sa.Text, nullable=False),  # JSON list of table specs
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("approvals", sa.Text, nullable=False),  # JSON [[principal, time], ...]
+    sa.Column("evidence", sa.String(16), nullable=True),
+    sa.Column("evidence_json", sa.Text, nullable=True),  # engine evidence, no values
+    sa.Column("cleared_digest", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id"), nullable=False),
+    sa.Column("directory", sa.Text, nullable=False),
+    sa.Column("manifest_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+RELEASE_TABLES = [requests, releases]
+
+
 def _v1(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=FOUNDATION_TABLES)
 
@@ -253,10 +289,15 @@ def _v3(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=ACCESS_TABLES)
 
 
+def _v4(connection: sa.Connection) -> None:
+    metadata.create_all(connection, tables=RELEASE_TABLES)
+
+
 #: (version, step). Append; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (1, _v1),
     (2, _v2),
     (3, _v3),
+    (4, _v4),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]

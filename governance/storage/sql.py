@@ -10,6 +10,7 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,6 +45,8 @@ from governance.models import (
     ExtractStatus,
     NewExtract,
     QuarantineEntry,
+    ReleaseRecord,
+    RequestRecord,
 )
 from governance.storage import schema
 from governance.storage.aggregate import aggregate
@@ -251,6 +254,52 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+def _request_values(record: RequestRecord) -> dict[str, object]:
+    return {
+        "id": record.id,
+        "requester": record.requester,
+        "purpose": record.purpose,
+        "body": record.body,
+        "period": record.period,
+        "pack": record.pack,
+        "tables": record.tables,
+        "policy_id": record.policy_id,
+        "state": record.state,
+        "approvals": json.dumps(
+            [[principal, moment.isoformat()] for principal, moment in record.approvals]
+        ),
+        "evidence": record.evidence,
+        "evidence_json": record.evidence_json,
+        "cleared_digest": record.cleared_digest,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+def _request(row: sa.Row[Any]) -> RequestRecord:
+    approvals = tuple(
+        (str(principal), datetime.fromisoformat(moment))
+        for principal, moment in json.loads(row.approvals)
+    )
+    return RequestRecord(
+        id=row.id,
+        requester=row.requester,
+        purpose=row.purpose,
+        body=row.body,
+        period=row.period,
+        pack=row.pack,
+        tables=row.tables,
+        policy_id=row.policy_id,
+        state=row.state,
+        approvals=approvals,
+        evidence=row.evidence,
+        evidence_json=row.evidence_json,
+        cleared_digest=row.cleared_digest,
+        created_at=_utc(row.created_at) or row.created_at,
+        updated_at=_utc(row.updated_at) or row.updated_at,
+    )
+
+
 def _grant(row: sa.Row[Any]) -> Grant:
     valid_from = _utc(row.valid_from)
     assert valid_from is not None  # noqa: S101 - NOT NULL column
@@ -428,6 +477,83 @@ class SqlTransaction:
             .order_by(extracts.c.period.desc())
         )
         return [int(row[0]) for row in rows]
+
+    # -- requests and releases ------------------------------------------------------
+
+    def add_request(self, record: RequestRecord) -> int:
+        values = _request_values(record)
+        del values["id"]
+        result = self._connection.execute(schema.requests.insert().values(**values))
+        key = result.inserted_primary_key
+        assert key is not None  # noqa: S101 - an INSERT always has one
+        return int(key[0])
+
+    def request(
+        self, request_id: int, *, for_update: bool = False
+    ) -> RequestRecord | None:
+        query = sa.select(schema.requests).where(schema.requests.c.id == request_id)
+        if for_update and self._dialect == "postgresql":
+            query = query.with_for_update()
+        row = self._connection.execute(query).first()
+        return None if row is None else _request(row)
+
+    def save_request(self, record: RequestRecord) -> None:
+        values = _request_values(record)
+        self._connection.execute(
+            schema.requests.update()
+            .where(schema.requests.c.id == record.id)
+            .values(**values)
+        )
+
+    def requests(
+        self, *, requester: str | None = None, state: str | None = None
+    ) -> list[RequestRecord]:
+        query = sa.select(schema.requests).order_by(schema.requests.c.id)
+        if requester is not None:
+            query = query.where(schema.requests.c.requester == requester)
+        if state is not None:
+            query = query.where(schema.requests.c.state == state)
+        return [_request(row) for row in self._connection.execute(query)]
+
+    def add_release(self, record: ReleaseRecord) -> None:
+        self._connection.execute(
+            schema.releases.insert().values(
+                id=record.id,
+                request_id=record.request_id,
+                directory=record.directory,
+                manifest_sha256=record.manifest_sha256,
+                created_at=record.created_at,
+                revoked_at=record.revoked_at,
+            )
+        )
+
+    def releases_of(self, request_id: int) -> list[ReleaseRecord]:
+        rows = self._connection.execute(
+            sa.select(schema.releases)
+            .where(schema.releases.c.request_id == request_id)
+            .order_by(schema.releases.c.created_at)
+        )
+        return [
+            ReleaseRecord(
+                row.id,
+                row.request_id,
+                row.directory,
+                row.manifest_sha256,
+                _utc(row.created_at) or row.created_at,
+                _utc(row.revoked_at),
+            )
+            for row in rows
+        ]
+
+    def revoke_releases(self, request_id: int, at: datetime) -> None:
+        self._connection.execute(
+            schema.releases.update()
+            .where(
+                schema.releases.c.request_id == request_id,
+                schema.releases.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=at)
+        )
 
     # -- principals and grants ------------------------------------------------------
 
