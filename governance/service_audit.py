@@ -8,16 +8,21 @@ compares the recomputed head with the stored head row.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from audit import (
     AuditEntry,
+    ChainHead,
     Checkpoint,
     CheckpointFormatError,
     VerifierKey,
     VerifyReport,
+    parse_checkpoint,
     read_checkpoint_files,
     read_verifier_keys,
     sign_checkpoint,
@@ -29,6 +34,7 @@ from governance.audit_report import AuditReport, build_report
 from governance.errors import ConfigError
 from governance.models import Actor, AuditQuery
 from governance.service_core import ServiceCore
+from governance.storage.sql import SqlStore
 
 AUDIT_ORIGIN = "wresgov-audit"
 
@@ -128,12 +134,7 @@ class AuditActions(ServiceCore):
         keys = self.trusted_audit_keys(trusted_keys)
         checkpoints = self.checkpoints()
         stored = self.store.read_audit_head()
-        report = verify_rows(
-            self.store.iter_audit_rows(up_to=stored.size),
-            checkpoints,
-            keys,
-            origin=AUDIT_ORIGIN,
-        )
+        report = self._verify_chain(stored, checkpoints, keys)
         matches = (report.head or stored).size == stored.size and (
             report.head is None or report.head.head_hash == stored.head_hash
         )
@@ -159,6 +160,43 @@ class AuditActions(ServiceCore):
                 },
             )
         return result
+
+    def _verify_chain(
+        self,
+        stored: ChainHead,
+        checkpoints: list[Checkpoint],
+        keys: list[VerifierKey],
+    ) -> VerifyReport:
+        """Stream the chain through the verifier; in two processes when it is long.
+
+        The second half is verified from the stored hash of the entry where it
+        starts; the first half's verification proves that hash (it recomputes it
+        and compares), so together they verify the whole chain.
+        """
+        workers = min(os.cpu_count() or 1, PARALLEL_WORKERS)
+        if stored.size < PARALLEL_MIN_ENTRIES or workers < 2:
+            return verify_rows(
+                self.store.iter_audit_rows(up_to=stored.size),
+                checkpoints,
+                keys,
+                origin=AUDIT_ORIGIN,
+            )
+        bounds = [stored.size * k // workers for k in range(workers + 1)]
+        starts = [ChainHead.genesis()]
+        for bound in bounds[1:-1]:
+            starts.append(ChainHead(bound, self.store.audit_entry_hash(bound)))
+        url = self.store.url_for_workers
+        texts = [c.to_text() for c in checkpoints]
+        key_texts = [k.to_text() for k in keys]
+        jobs = [
+            (url, bounds[k], bounds[k + 1], starts[k].head_hash, texts, key_texts,
+             k == workers - 1)
+            for k in range(workers)
+        ]  # fmt: skip
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            reports = list(pool.map(_verify_range, jobs))
+        return _merge(reports)
 
     def audit_log(self, caller: Caller, query: AuditQuery) -> list[AuditEntry]:
         """Read entries matching ``query``; the read itself is recorded."""
@@ -194,3 +232,45 @@ class AuditActions(ServiceCore):
                 detail={"entries": report.entries, "count": len(report.flags)},
             )
         return report
+
+
+PARALLEL_MIN_ENTRIES = 100_000
+PARALLEL_WORKERS = 2
+
+
+def _verify_range(
+    job: tuple[str, int, int, bytes, list[str], list[str], bool],
+) -> VerifyReport:
+    """Verify entries after ``after`` up to ``up_to`` (runs in a worker process)."""
+    url, after, up_to, start_hash, texts, key_texts, last = job
+    checkpoints = [parse_checkpoint(text) for text in texts]
+    # Each range checks the checkpoints that fall inside it; the last range also
+    # those beyond its end (a checkpoint past the end is a truncation).
+    mine = [
+        c for c in checkpoints if after < c.size <= up_to or (last and c.size > up_to)
+    ]
+    store = SqlStore(url)
+    try:
+        start = ChainHead(after, start_hash) if after else ChainHead.genesis()
+        return verify_rows(
+            store.iter_audit_rows(after=after, up_to=up_to),
+            mine,
+            [VerifierKey.from_text(text) for text in key_texts],
+            origin=AUDIT_ORIGIN,
+            start=start,
+        )
+    finally:
+        store.dispose()
+
+
+def _merge(reports: list[VerifyReport]) -> VerifyReport:
+    problems = tuple(p for report in reports for p in report.problems)
+    latest = [r.latest_checkpoint for r in reports if r.latest_checkpoint is not None]
+    return VerifyReport(
+        entries=sum(r.entries for r in reports),
+        head=reports[-1].head if reports[-1].head is not None else reports[0].head,
+        checkpoints_trusted=sum(r.checkpoints_trusted for r in reports),
+        latest_checkpoint=max(latest) if latest else None,
+        problems=problems,
+        problems_omitted=sum(r.problems_omitted for r in reports),
+    )

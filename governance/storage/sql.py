@@ -128,6 +128,21 @@ class SqlStore:
                 f"database error on {self.display_url} ({type(exc.orig).__name__})"
             ) from None
 
+    @property
+    def url_for_workers(self) -> str:
+        """The full URL (password included), for worker processes of this service."""
+        return self._url.render_as_string(hide_password=False)
+
+    def audit_entry_hash(self, seq: int) -> bytes:
+        """The stored hash of entry ``seq`` (a trusted start for a range verify)."""
+        with self._connect() as connection:
+            value = connection.execute(
+                sa.select(schema.audit_entry.c.entry_hash).where(
+                    schema.audit_entry.c.seq == seq
+                )
+            ).scalar()
+        return bytes(value) if value is not None else bytes(32)
+
     def read_audit_head(self) -> ChainHead:
         """The stored chain head (size and hash of the last entry)."""
         with self._connect() as connection:

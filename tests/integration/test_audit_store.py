@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from audit import SigningKey, sign_checkpoint, write_checkpoint_file
 from governance.access import Subject
 from governance.models import AuditQuery
+from governance import service_audit
 from governance.service import Service
 from governance.service_audit import AUDIT_ORIGIN
 from tests.factories import make_row, write_extract
@@ -144,10 +145,21 @@ TAMPERING = {
 }
 
 
+@pytest.mark.parametrize(
+    "parallel", [False, True], ids=["one-process", "two-processes"]
+)
 @pytest.mark.parametrize("attack", sorted(TAMPERING))
 def test_tampering_is_detected(
-    service: Service, tmp_path: Path, attack: str, dm: Subject, ig: Subject
+    service: Service,
+    tmp_path: Path,
+    attack: str,
+    parallel: bool,
+    dm: Subject,
+    ig: Subject,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if parallel:  # verify in two ranges, as long chains are
+        monkeypatch.setattr(service_audit, "PARALLEL_MIN_ENTRIES", 2)
     busy_log(service, tmp_path, dm, ig)
     assert service.verify_audit(ig).ok
     make, first_bad = TAMPERING[attack]
