@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from audit import SigningKey, sign_checkpoint, write_checkpoint_file
+from governance import service_audit
 from governance.access import Subject
 from governance.models import AuditQuery
-from governance import service_audit
 from governance.service import Service
 from governance.service_audit import AUDIT_ORIGIN
 from tests.factories import make_row, write_extract
