@@ -7,6 +7,7 @@ its exit code, in one place (:class:`GovernanceGroup`); anything else is a bug.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 from datetime import datetime
@@ -15,14 +16,16 @@ from typing import Any
 
 import click
 
-from audit import canonical_json
+from audit import canonical_json, read_verifier_keys
 from governance.access import Subject
 from governance.config import Settings, load_settings
 from governance.errors import GovernanceError
 from governance.extract_format import KINDS, Kind
 from governance.logging import configure as configure_logging
 from governance.models import AuditQuery
-from governance.service import IngestResult, Service
+from governance.release_verify import verify_release
+from governance.request_specs import pack_specs, read_table_specs
+from governance.service import IngestResult, RequestInfo, Service
 
 
 class GovernanceGroup(click.Group):
@@ -486,6 +489,53 @@ def audit_verify(ctx: click.Context, trusted_keys: Path | None) -> None:
         ctx.exit(1)
 
 
+@audit.command("report")
+@click.option("--since", help="From this time (ISO 8601, UTC), inclusive.")
+@click.option("--until", help="Up to this time (ISO 8601, UTC), exclusive.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def audit_report(
+    ctx: click.Context, since: str | None, until: str | None, output: str
+) -> None:
+    """Activity per principal and action, denials, and flags for review."""
+    service = _service(ctx)
+    report = service.audit_report(_caller(ctx, service), since=since, until=until)
+    if output == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "entries": report.entries,
+                    "from": report.first_time,
+                    "to": report.last_time,
+                    "activity": [vars(row) for row in report.activity],
+                    "flags": [vars(flag) for flag in report.flags],
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+        return
+    click.echo(
+        f"{report.entries:,} entries from {report.first_time} to {report.last_time}; "
+        f"{report.denials:,} denials; {len(report.flags)} flag(s)"
+    )
+    click.echo("\nprincipal\taction\tallowed\tdenied\terrors")
+    for row in report.activity:
+        click.echo(
+            f"{row.principal}\t{row.action}\t{row.allowed}\t{row.denied}\t{row.errors}"
+        )
+    if report.flags:
+        click.echo("\nflags (see docs/ig-officer-guide.md):")
+        for flag in report.flags:
+            click.echo(f"  {flag.describe()} [first at seq {flag.first_seq}]")
+
+
 @audit.command("checkpoint")
 @click.pass_context
 def audit_checkpoint(ctx: click.Context) -> None:
@@ -559,6 +609,344 @@ def audit_log(
     click.echo("\t".join(columns))
     for entry in entries:
         click.echo("\t".join(str(getattr(entry, name) or "-") for name in columns))
+
+
+# --- the release workflow: requests and releases -------------------------------------
+
+
+def _print_request(info: RequestInfo, *, evidence: bool = False) -> None:
+    record = info.record
+    click.echo(f"request {record.id}: {record.state}")
+    click.echo(f"  requester: {record.requester}")
+    click.echo(f"  purpose:   {record.purpose}")
+    click.echo(f"  scope:     {record.body or 'all Wales'}, period {record.period}")
+    click.echo(f"  tables:    {', '.join(spec.name for spec in info.specs)}")
+    if record.evidence:
+        click.echo(f"  checks:    {record.evidence}")
+    if record.approvals:
+        approvers = ", ".join(
+            f"{p} ({at:%Y-%m-%d %H:%M})" for p, at in record.approvals
+        )
+        click.echo(f"  approvals: {approvers}")
+    for release in info.releases:
+        state = (
+            f"revoked {release.revoked_at:%Y-%m-%d}" if release.revoked_at else "live"
+        )
+        click.echo(f"  release:   {release.id} in {release.directory} ({state})")
+    if evidence and info.evidence() is not None:
+        click.echo(json.dumps(info.evidence(), indent=2, sort_keys=True))
+
+
+@main.group()
+def request() -> None:
+    """Ask for cleared tables, and review requests (the release workflow)."""
+
+
+@request.command("create")
+@click.option("--purpose", required=True, help="Why the tables are needed (recorded).")
+@click.option(
+    "--period", type=int, required=True, help="WRES year (31 March snapshot)."
+)
+@click.option("--org", help="One body's tables (default: all Wales).")
+@click.option(
+    "--tables",
+    "tables_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="YAML or JSON list of table specifications (docs/release-workflow.md).",
+)
+@click.option("--pack", help="A named pack of indicator tables instead of --tables.")
+@click.option("--policy", "policy_id", default="wres-wales", show_default=True)
+@click.pass_context
+def request_create(
+    ctx: click.Context,
+    purpose: str,
+    period: int,
+    org: str | None,
+    tables_file: Path | None,
+    pack: str | None,
+    policy_id: str,
+) -> None:
+    """Draft a request; prints its id."""
+    service = _service(ctx)
+    if (tables_file is None) == (pack is None):
+        raise click.UsageError("give exactly one of --tables and --pack")
+    specs = (
+        read_table_specs(tables_file)
+        if tables_file is not None
+        else pack_specs(str(pack))
+    )
+    info = service.create_request(
+        _caller(ctx, service),
+        purpose=purpose,
+        period=period,
+        tables=specs,
+        body=org,
+        pack=pack,
+        policy_id=policy_id,
+    )
+    click.echo(info.id)
+
+
+def _request_step(name: str, method: str, help_text: str) -> None:
+    @request.command(name, help=help_text)
+    @click.argument("request_id", type=int)
+    @click.pass_context
+    def command(ctx: click.Context, request_id: int) -> None:
+        service = _service(ctx)
+        info = getattr(service, method)(_caller(ctx, service), request_id)
+        _print_request(info)
+
+
+_request_step("submit", "submit_request", "Submit REQUEST_ID; the checks run at once.")
+_request_step(
+    "approve", "approve_request", "Approve REQUEST_ID (IG officer, not the requester)."
+)
+_request_step("reject", "reject_request", "Reject REQUEST_ID for good (IG officer).")
+_request_step(
+    "return", "return_request", "Return REQUEST_ID to its author (IG officer)."
+)
+_request_step("withdraw", "withdraw_request", "Withdraw your request REQUEST_ID.")
+
+
+@request.command("show")
+@click.argument("request_id", type=int)
+@click.option("--evidence/--no-evidence", default=True, show_default=True)
+@click.pass_context
+def request_show(ctx: click.Context, request_id: int, evidence: bool) -> None:
+    """Show REQUEST_ID and the engine's evidence (never a hidden value)."""
+    service = _service(ctx)
+    _print_request(
+        service.show_request(_caller(ctx, service), request_id), evidence=evidence
+    )
+
+
+@request.command("list")
+@click.pass_context
+def request_list(ctx: click.Context) -> None:
+    """List requests: all of them for reviewers, your own otherwise."""
+    service = _service(ctx)
+    click.echo("id\tstate\tchecks\tapprovals\trequester\tscope\tperiod")
+    for info in service.list_requests(_caller(ctx, service)):
+        record = info.record
+        click.echo(
+            f"{record.id}\t{record.state}\t{record.evidence or '-'}\t"
+            f"{len(record.approvals)}\t{record.requester}\t"
+            f"{record.body or 'Wales'}\t{record.period}"
+        )
+
+
+@main.group()
+def release() -> None:
+    """Export, revoke and verify signed releases."""
+
+
+@release.command("export")
+@click.argument("request_id", type=int)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New directory for the release.",
+)
+@click.pass_context
+def release_export(ctx: click.Context, request_id: int, out: Path) -> None:
+    """Write the approved request's tables as a signed release in OUT."""
+    service = _service(ctx)
+    record = service.export_release(_caller(ctx, service), request_id, out)
+    click.echo(f"release {record.id} written to {record.directory}")
+    click.echo(f"manifest sha256 {record.manifest_sha256}")
+
+
+@release.command("revoke")
+@click.argument("request_id", type=int)
+@click.pass_context
+def release_revoke(ctx: click.Context, request_id: int) -> None:
+    """Revoke the release of REQUEST_ID (IG officer); it cannot be exported again."""
+    service = _service(ctx)
+    _print_request(service.revoke_release(_caller(ctx, service), request_id))
+
+
+@release.command("verify")
+@click.argument(
+    "directory", type=click.Path(file_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Trusted release public key (default: this installation's release key).",
+)
+@click.pass_context
+def release_verify(ctx: click.Context, directory: Path, key_file: Path | None) -> None:
+    """Check a release's signature and every artefact's hash offline; exit 0 or 1."""
+    if key_file is not None:
+        keys = read_verifier_keys(key_file)
+    else:
+        keys = [_service(ctx).signing_key("release").public_key]
+    result = verify_release(directory, keys)
+    if result.ok:
+        click.echo(f"release verified: {directory}")
+        return
+    click.echo(f"release FAILED verification: {directory}")
+    for problem in result.problems[:20]:
+        click.echo(f"  {problem}")
+    ctx.exit(1)
+
+
+# --- disclosure control: protect, check ----------------------------------------------
+
+
+class _SdcProgress:
+    """Report long runs on stderr: each stage once, then every tenth of the way."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        tenth = int(max(0.0, min(fraction, 1.0)) * 10)
+        if self.last.get(stage, -1) < tenth:
+            self.last[stage] = tenth
+            click.echo(f"{stage}: {tenth * 10}%", err=True)
+
+
+@main.command("protect")
+@click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--structure",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Structure file (YAML or JSON): dimensions, totals, hierarchies.",
+)
+@click.option(
+    "--policy",
+    "policy_ref",
+    default="wres-wales",
+    show_default=True,
+    help="Policy id (file stem) or path.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the cleared CSV.",
+)
+@click.option(
+    "--evidence",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the evidence JSON [default: OUT with .evidence.json].",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["optimal", "fast", "auto"]),
+    help="Override the policy's secondary suppression method.",
+)
+@click.option(
+    "--magnitude",
+    metavar="COLUMN",
+    help="Protect this magnitude column (e.g. fte); 'count' is then contributors.",
+)
+@click.option(
+    "--decimals", type=click.IntRange(0, 6), help="Decimals shown for magnitudes."
+)
+@click.option(
+    "--percent-of",
+    "percent_of",
+    multiple=True,
+    metavar="DIMENSION",
+    help="Add a percent_DIMENSION column: each cell over its parent. Repeatable.",
+)
+@click.pass_context
+def protect_command(
+    ctx: click.Context,
+    table: Path,
+    structure: Path,
+    policy_ref: str,
+    out: Path,
+    evidence: Path | None,
+    method: str | None,
+    magnitude: str | None,
+    decimals: int | None,
+    percent_of: tuple[str, ...],
+) -> None:
+    """Protect TABLE (tidy CSV or XLSX) and write the cleared table and its evidence."""
+    # imported here so that other commands do not load numpy and HiGHS
+    from governance.errors import TableError
+    from governance.sdc.clear import apply, render_evidence
+    from governance.sdc.derived import percentages_of
+    from governance.sdc.linked import LinkedSet
+    from governance.sdc.policy import load_policy, method_name
+    from governance.sdc.structure import load_structure
+    from governance.sdc.tidy import load_table
+
+    settings = _settings(ctx)
+    policy = load_policy(policy_ref, policy_dir=settings.policy_dir)
+    dimensions = load_structure(structure)
+    loaded = load_table(table, dimensions, magnitude=magnitude, decimals=decimals)
+    for name in percent_of:
+        if name not in {d.name for d in dimensions}:
+            raise TableError(f"--percent-of: the structure has no dimension {name!r}")
+    derived = [r for name in percent_of for r in percentages_of(loaded, name)]
+    cleared = apply(
+        LinkedSet([loaded]),
+        policy,
+        derived=derived,
+        method=method_name(method),
+        progress=_SdcProgress(),
+    )
+    evidence = evidence or out.with_name(f"{out.stem}.evidence.json")
+    out.write_text(cleared.tables[0].render_csv(), encoding="utf-8")
+    evidence.write_text(render_evidence(cleared), encoding="utf-8")
+    ev = cleared.evidence
+    click.echo(
+        f"{out}: {len(cleared.tables[0].cells)} rows, {ev.primary} primary,"
+        f" {ev.secondary} secondary ({ev.method_used}); evidence {evidence};"
+        f" policy {ev.policy_id} sha256 {ev.policy_sha256[:16]}"
+    )
+
+
+@main.command("check")
+@click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--structure",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Structure file; inferred from total rows when left out.",
+)
+@click.option(
+    "--policy",
+    "policy_ref",
+    default="wres-wales",
+    show_default=True,
+    help="Policy id (file stem) or path.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def check_command(
+    ctx: click.Context, table: Path, structure: Path | None, policy_ref: str, fmt: str
+) -> None:
+    """Check TABLE before publication. Exit 0 safe, 1 unsafe, 2 unusable input."""
+    from governance.errors import UserError
+    from governance.sdc.check import check_table, render_json, render_junit, render_text
+    from governance.sdc.policy import load_policy
+    from governance.sdc.structure import load_structure
+    from governance.sdc.tidy import read_tidy
+
+    settings = _settings(ctx)
+    try:
+        policy = load_policy(policy_ref, policy_dir=settings.policy_dir)
+        dimensions = load_structure(structure) if structure is not None else None
+        result = check_table(read_tidy(table), policy, dimensions)
+    except UserError as exc:
+        click.echo(f"{type(exc).__name__}: {exc}", err=True)
+        ctx.exit(2)
+    render = {"text": render_text, "json": render_json, "junit": render_junit}
+    click.echo(render[fmt](result), nl=False)
+    ctx.exit(0 if result.safe else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover - entry point is the console script

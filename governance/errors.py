@@ -15,7 +15,8 @@ GovernanceError                 base, never raised itself; anything else is a bu
 │   ├── InvalidTransitionError  14  a request cannot move to that state
 │   ├── TableError              15  a table or structure file cannot be used
 │   ├── NotFoundError           16  no such request, release or principal
-│   └── ConflictError           17  it already exists
+│   ├── ConflictError           17  it already exists
+│   └── ReleaseError            18  release artefacts cannot be written as asked
 ├── DisclosureError             20  a release would breach policy: stop, tell the officer
 └── AuditIntegrityError         21  the chain does not verify: stop, alert an operator
 """
@@ -102,6 +103,12 @@ class ConflictError(UserError):
     """The thing already exists (a principal name, a request id)."""
 
     exit_code = 17
+
+
+class ReleaseError(UserError):
+    """A release cannot be written: unsafe file name, mismatched policy, bad inputs."""
+
+    exit_code = 18
 
 
 class DisclosureError(GovernanceError):

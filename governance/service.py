@@ -13,9 +13,10 @@ from audit import generate_signing_key
 from governance.models import SYSTEM
 from governance.pseudonymise import init_key_dir
 from governance.service_access import AccessActions, PrincipalView
-from governance.service_audit import AuditActions, AuditVerification, CheckpointResult
+from governance.service_audit import AuditVerification, CheckpointResult
 from governance.service_core import SIGNING_KEYS, InitResult, ServiceCore
 from governance.service_ingest import IngestActions, IngestResult
+from governance.service_requests import RequestActions, RequestInfo
 
 __all__ = [
     "AuditVerification",
@@ -23,6 +24,7 @@ __all__ = [
     "IngestResult",
     "InitResult",
     "PrincipalView",
+    "RequestInfo",
     "Service",
     "ServiceCore",
 ]
@@ -31,7 +33,7 @@ __all__ = [
 log = structlog.get_logger()
 
 
-class Service(IngestActions, AuditActions, AccessActions):
+class Service(IngestActions, RequestActions, AccessActions):
     """Everything wresgov does, for the CLI and the HTTP API."""
 
     def init(self, admin: str = "admin") -> InitResult:

@@ -1,0 +1,258 @@
+"""The exact attacker audit: what an intruder can work out about every hidden cell.
+
+Owns the verdict on a hidden pattern. For every hidden cell, ``audit`` computes the
+exact interval ``[lo, hi]`` the cell can take over all tables consistent with what
+is published: every published value, every relation across the linked set, every
+published derived value (``LinearFact``), non-negativity, and the bounds the labels
+imply (``<10``: 1..9, or 0..9 when zeros are hidden; ``[c]``: at least the threshold
+when small counts carry their own label). Intervals are exact for the linear
+programming relaxation, the standard intruder of statistical disclosure control; for
+count tables (``integral``) they are then rounded inwards, which is what an intruder
+who knows counts are whole numbers does. For tables whose constraint matrix is
+totally unimodular (two-way tables, one-way hierarchies) the result equals the exact
+integer interval; for three-way and larger tables the integer interval can be
+narrower than the rounded LP interval, a limitation every LP-based audit shares.
+
+A primary cell is unsafe when its interval fails the protection semantics in
+``governance.sdc.problem`` (pinned, narrower than the protection level, or short of
+the optional tau-ARGUS reach). A table whose labels contradict its values, or whose
+values break its own relations, is reported as infeasible rather than crashing.
+
+It never chooses cells to hide and never logs or returns anything but intervals of
+cells the caller already holds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from governance.sdc.intruder import Intruder
+from governance.sdc.linear import ConstraintSystem, build_system
+from governance.sdc.problem import BoolArray, FloatArray, ProtectionProblem
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The intruder's intervals for one hidden pattern, and the verdict."""
+
+    hidden: BoolArray
+    """Cells hidden (primary and secondary) in the audited pattern."""
+
+    lower: FloatArray
+    """Intruder's lower bound per cell (the value itself for a published cell;
+    ``nan`` for a hidden cell whose component is infeasible)."""
+
+    upper: FloatArray
+    """Intruder's upper bound per cell (``inf`` when nothing bounds it)."""
+
+    unsafe: tuple[int, ...]
+    """Primary cells the intruder pins or narrows below the protection required,
+    including any primary cell left published; sorted."""
+
+    exact: tuple[int, ...]
+    """Hidden secondary cells whose interval is a single value (not a breach, but
+    hiding them achieves nothing); sorted."""
+
+    contradicted: tuple[int, ...]
+    """Hidden cells whose true value lies outside the bounds their label states."""
+
+    violated: tuple[int, ...]
+    """Constraint rows (relations first, then facts, in problem order) that the
+    true values themselves break."""
+
+    lp_solves: int
+    """Linear programmes solved (work measure; deterministic)."""
+
+    seconds: float = field(compare=False)
+
+    @property
+    def feasible(self) -> bool:
+        """False when the labels or relations contradict the true values."""
+        return not self.contradicted and not self.violated
+
+    @property
+    def safe(self) -> bool:
+        """True when the table is consistent and no primary cell is unsafe."""
+        return self.feasible and not self.unsafe
+
+
+def round_inwards(
+    problem: ProtectionProblem, lower: FloatArray, upper: FloatArray, tol: float
+) -> tuple[FloatArray, FloatArray]:
+    """Round intervals to whole numbers for count tables; identity otherwise."""
+    if not problem.integral:
+        return lower, upper
+    with np.errstate(invalid="ignore"):
+        return np.ceil(lower - tol), np.floor(upper + tol)
+
+
+def judge(
+    problem: ProtectionProblem,
+    hidden: BoolArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    tol: float,
+) -> BoolArray:
+    """Return the primary cells whose (already rounded) interval is not protected."""
+    width, reach_up, reach_down = problem.protection_targets()
+    with np.errstate(invalid="ignore"):
+        short = (
+            (upper - lower < width - tol)
+            | (upper < reach_up - tol)
+            | (lower > reach_down + tol)
+            | np.isnan(lower)
+            | np.isnan(upper)
+        )
+    unsafe: BoolArray = problem.primary & (~hidden | short)
+    return unsafe
+
+
+def tolerance(problem: ProtectionProblem) -> float:
+    """Absolute tolerance for comparing bounds of this problem's values."""
+    scale = float(np.max(np.abs(problem.values))) if problem.size else 1.0
+    return 1e-7 * max(1.0, scale)
+
+
+def contradictions(problem: ProtectionProblem, hidden: BoolArray) -> BoolArray:
+    """Return hidden cells whose true value breaks the bounds their label implies."""
+    lower, upper = problem.hidden_bounds(hidden)
+    tol = tolerance(problem)
+    bad: BoolArray = hidden & (
+        (problem.values < lower - tol) | (problem.values > upper + tol)
+    )
+    return bad
+
+
+def violations(problem: ProtectionProblem, system: ConstraintSystem) -> BoolArray:
+    """Return the rows the true values themselves break."""
+    tol = tolerance(problem)
+    act = system.activity(problem.values)
+    bad: BoolArray = (act < system.row_lower - tol) | (act > system.row_upper + tol)
+    return bad
+
+
+def audit(
+    problem: ProtectionProblem,
+    hidden: BoolArray,
+    *,
+    system: ConstraintSystem | None = None,
+) -> AuditResult:
+    """Compute every hidden cell's exact interval and judge the pattern.
+
+    ``hidden`` is the primary cells together with the chosen secondary cells. The
+    result is deterministic for the same problem and pattern. Infeasible input
+    (labels or relations contradicted by the values) is reported in the result.
+    """
+    started = time.perf_counter()
+    problem.check()
+    hidden = np.asarray(hidden, dtype=bool)
+    if hidden.shape != (problem.size,):
+        raise ValueError("audit: hidden must have one entry per cell")
+    system = system if system is not None else build_system(problem)
+    intruder = Intruder(problem, system, hidden)
+    lower = problem.values.astype(np.float64, copy=True)
+    upper = problem.values.astype(np.float64, copy=True)
+    for cell in _audit_order(intruder):
+        lower[cell] = intruder.bound(int(cell), -1)
+        upper[cell] = intruder.bound(int(cell), +1)
+    tol = tolerance(problem)
+    lower, upper = round_inwards(problem, lower, upper, tol)
+    unsafe = judge(problem, hidden, lower, upper, tol if not problem.integral else 1e-9)
+    with np.errstate(invalid="ignore"):
+        exact = hidden & ~problem.primary & (upper - lower <= tol)
+    return AuditResult(
+        hidden=hidden.copy(),
+        lower=lower,
+        upper=upper,
+        unsafe=tuple(int(i) for i in np.flatnonzero(unsafe)),
+        exact=tuple(int(i) for i in np.flatnonzero(exact)),
+        contradicted=tuple(
+            int(i) for i in np.flatnonzero(contradictions(problem, hidden))
+        ),
+        violated=tuple(int(i) for i in np.flatnonzero(violations(problem, system))),
+        lp_solves=intruder.lp_solves,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def find_unsafe(
+    problem: ProtectionProblem,
+    hidden: BoolArray,
+    *,
+    system: ConstraintSystem | None = None,
+    intruder: Intruder | None = None,
+) -> tuple[list[int], Intruder]:
+    """Return the audit's unsafe primary cells, solving as few LPs as possible.
+
+    The verdict is exactly ``audit(problem, hidden).unsafe`` (same intruder, same
+    semantics); only the intervals of cells already proven safe are left inexact.
+    A cell is proven safe as soon as the optimal vertices seen so far (witnesses)
+    spread it at least as wide as required, so on a well-protected pattern most
+    primary cells need no LP of their own. Also returns the ``Intruder``, whose
+    models stay warm for certificates.
+    """
+    system = system if system is not None else build_system(problem)
+    if intruder is None:
+        intruder = Intruder(problem, system, hidden)
+    tol = tolerance(problem)
+    width, reach_up, reach_down = problem.protection_targets()
+    unsafe: list[int] = []
+    exposed = np.flatnonzero(problem.primary & ~hidden)
+    unsafe.extend(int(c) for c in exposed)
+    cells = [c for c in _audit_order(intruder) if problem.primary[c]]
+    for cell in cells:
+        if intruder.pinned[cell]:
+            unsafe.append(cell)
+            continue
+        intruder.prepare(cell)
+        if _proven(problem, intruder, cell, width, reach_up, reach_down, tol):
+            continue
+        lo = np.array([intruder.bound(cell, -1)])
+        hi = np.array([intruder.bound(cell, +1)])
+        lo, hi = round_inwards(problem, lo, hi, tol)
+        one = np.zeros(problem.size, dtype=bool)
+        one[cell] = True
+        lower = problem.values.copy()
+        upper = problem.values.copy()
+        lower[cell], upper[cell] = lo[0], hi[0]
+        if judge(problem, one, lower, upper, 1e-9 if problem.integral else tol)[cell]:
+            unsafe.append(cell)
+    return sorted(unsafe), intruder
+
+
+def _proven(
+    problem: ProtectionProblem,
+    intruder: Intruder,
+    cell: int,
+    width: FloatArray,
+    reach_up: FloatArray,
+    reach_down: FloatArray,
+    tol: float,
+) -> bool:
+    """True when witnesses alone already show the cell is protected."""
+    lo, hi = intruder.witness_range(cell)
+    if not np.isfinite(lo):
+        return False
+    if problem.integral:
+        lo, hi = float(np.ceil(lo - tol)), float(np.floor(hi + tol))
+        tol = 1e-9
+    return bool(
+        hi - lo >= width[cell] - tol
+        and hi >= reach_up[cell] - tol
+        and lo <= reach_down[cell] + tol
+    )
+
+
+def _audit_order(intruder: Intruder) -> list[int]:
+    """Hidden cells grouped by component (pinned ones first), then by index.
+
+    Grouping keeps one component's model hot while its cells are bounded; the order
+    is a pure function of the pattern, so results and LP counts are deterministic.
+    """
+    cells = np.flatnonzero(intruder.hidden)
+    comp = intruder.component[cells]
+    order = np.lexsort((cells, comp))
+    return [int(c) for c in cells[order]]

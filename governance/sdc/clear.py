@@ -1,0 +1,480 @@
+"""The disclosure pipeline: a linked set and a policy in, cleared tables out.
+
+``apply`` runs the primary rules, builds the :class:`ProtectionProblem`, chooses
+complementary cells (``governance.sdc.suppress.protect``), audits the pattern with
+the exact attacker (``governance.sdc.attack.audit``) and only then builds the cleared
+tables. :class:`ClearedTable` and :class:`ClearedSet` check a module-private token
+in their constructors, so the only way to hold one is through ``apply``: anything
+typed as cleared has passed the audit. If the audit finds any unsafe cell, ``apply``
+raises :class:`DisclosureError` instead (fail closed).
+
+A cleared table has one row per cell, totals included: the codes, ``display`` (the
+number, the primary label ``<10`` or the secondary label ``[c]``) and ``status``
+(``published``, ``primary``, ``secondary``). Neither it nor the evidence ever holds
+the true value of a hidden cell; the evidence holds the intruder's intervals, which
+anyone can compute from the published table. Because ``status`` is published, the
+attacker model always assumes the intruder knows which hidden cells are small.
+
+Pure: values in, values out; rendering returns text. It never prints, logs or
+touches files.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+import numpy as np
+
+from governance.errors import DisclosureError
+from governance.sdc.attack import AuditResult, audit
+from governance.sdc.derived import DerivedSpec, DerivedValue, Deriver
+from governance.sdc.linked import LinkedSet
+from governance.sdc.policy import DisclosurePolicy, MethodName, Policy
+from governance.sdc.primary import PrimaryCells, find_primary
+from governance.sdc.problem import BoolArray, LinearFact, ProtectionProblem
+from governance.sdc.table import Dimension, Table
+
+CellStatus = Literal["published", "primary", "secondary"]
+EVIDENCE_FORMAT = "wresgov-evidence/1"
+
+_TOKEN = object()
+
+
+def _check_token(token: object, what: str) -> None:
+    if token is not _TOKEN:
+        raise TypeError(f"{what} can only be built by governance.sdc.clear.apply")
+
+
+@dataclass(frozen=True)
+class ClearedCell:
+    codes: tuple[str, ...]
+    display: str
+    status: CellStatus
+    extras: tuple[str, ...] = ()
+    """Derived columns of this row (see :attr:`ClearedTable.extra_columns`)."""
+
+
+class ClearedTable:
+    """One table of a cleared set: every cell's display and status, no hidden value."""
+
+    __slots__ = ("cells", "dimensions", "extra_columns", "measure", "name")
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        dimensions: tuple[Dimension, ...],
+        measure: str,
+        cells: tuple[ClearedCell, ...],
+        extra_columns: tuple[str, ...],
+        token: object,
+    ) -> None:
+        _check_token(token, "ClearedTable")
+        self.name = name
+        self.dimensions = dimensions
+        self.measure = measure
+        self.cells = cells
+        self.extra_columns = extra_columns
+
+    def __repr__(self) -> str:
+        return f"ClearedTable({self.name!r}, cells={len(self.cells)})"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (
+            *(d.name for d in self.dimensions),
+            "display",
+            "status",
+            *self.extra_columns,
+        )
+
+    def rows(self) -> list[dict[str, str]]:
+        """The tidy rows, as written to CSV."""
+        return [
+            dict(
+                zip(
+                    self.columns,
+                    (*c.codes, c.display, c.status, *c.extras),
+                    strict=True,
+                )
+            )
+            for c in self.cells
+        ]
+
+    def cell(self, *codes: str) -> ClearedCell:
+        """Return the cleared cell with these codes (one per dimension)."""
+        for cell in self.cells:
+            if cell.codes == codes:
+                return cell
+        raise KeyError(codes)
+
+    def render_csv(self) -> str:
+        """The cleared table as CSV text (header, then one row per cell)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.columns)
+        for cell in self.cells:
+            writer.writerow((*cell.codes, cell.display, cell.status, *cell.extras))
+        return out.getvalue()
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.render_csv().encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class HiddenCell:
+    """A hidden cell in the evidence: where it is, and what an intruder can work out."""
+
+    cell: dict[str, str]
+    tables: tuple[str, ...]
+    status: CellStatus
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the cleared set was made under, and the audit's verdict."""
+
+    policy_id: str
+    policy_version: int
+    policy_sha256: str
+    method_requested: str
+    method_used: str
+    measure: str
+    cells: int
+    primary: int
+    secondary: int
+    hidden: tuple[HiddenCell, ...]
+    unsafe: tuple[dict[str, str], ...]
+    lp_solves: int
+    seconds_protect: float
+    seconds_audit: float
+
+
+class ClearedSet:
+    """The cleared tables of one linked set, their derived values and the evidence."""
+
+    __slots__ = ("derived", "evidence", "tables")
+
+    def __init__(
+        self,
+        *,
+        tables: tuple[ClearedTable, ...],
+        derived: tuple[DerivedValue, ...],
+        evidence: Evidence,
+        token: object,
+    ) -> None:
+        _check_token(token, "ClearedSet")
+        self.tables = tables
+        self.derived = derived
+        self.evidence = evidence
+
+    def __repr__(self) -> str:
+        return f"ClearedSet({[t.name for t in self.tables]})"
+
+    def table(self, name: str) -> ClearedTable:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the published content (tables and derived values), not of timings."""
+        content = {
+            "tables": {t.name: t.digest() for t in self.tables},
+            "derived": [
+                [d.name, d.status, d.display, d.interval_display] for d in self.derived
+            ],
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+Progress = Callable[[str, float], None]
+"""``progress(stage, fraction)``: called as long runs advance (fraction 0..1)."""
+
+
+def build_problem(
+    linked: LinkedSet,
+    policy: DisclosurePolicy,
+    primary: PrimaryCells,
+    facts: Sequence[LinearFact] = (),
+) -> ProtectionProblem:
+    """Flatten a linked set under a policy into the shared linear model."""
+    values = linked.values.astype(np.float64)
+    count_table = linked.magnitudes is None
+    if policy.secondary.cost == "cells":
+        cost = np.ones(linked.size)
+    else:
+        cost = np.maximum(values, 1.0)
+    # ``status`` tells a reader which hidden cells are small, so a complementary count
+    # is known to be at least the threshold whatever the labels say.
+    floor = float(policy.primary.threshold.min_count) if count_table else 0.0
+    return ProtectionProblem(
+        values=values,
+        relations=linked.relations(),
+        primary=primary.primary,
+        # a [c] on a cell below the threshold (a published zero) would tell a lie
+        candidate=~primary.primary & (values >= floor),
+        cost=cost,
+        primary_lower=primary.lower,
+        primary_upper=primary.upper,
+        secondary_lower=floor,
+        protection=primary.protection,
+        facts=tuple(facts),
+        upper_protection=primary.upper_protection,
+        lower_protection=primary.lower_protection,
+        integral=count_table,
+    )
+
+
+def apply(
+    linked: LinkedSet,
+    policy: Policy,
+    *,
+    derived: Sequence[DerivedSpec] = (),
+    method: MethodName | None = None,
+    progress: Progress | None = None,
+) -> ClearedSet:
+    """Protect a linked set under ``policy`` and return its cleared tables.
+
+    ``method`` overrides the policy's ``secondary.method``. Derived values are
+    computed only from published cells and their facts are audited with the rest.
+
+    Raises:
+        TableError: the tables lack what a rule needs (e.g. contributor columns).
+        DisclosureError: the audit found a cell an intruder could narrow below the
+            protection level; nothing is returned.
+    """
+    from governance.sdc.suppress import protect  # the methods load HiGHS models
+
+    rules = policy.disclosure
+    primary = find_primary(linked, rules)
+    deriver = Deriver(linked, rules, derived)
+    inherit = rules.derived.inherit_suppression
+    # Without inheritance every ratio is published whatever is hidden, so the method
+    # must choose complements knowing what the ratios tell the intruder.
+    facts = [] if inherit else deriver.facts(deriver.published_ratios(None), None)
+    problem = build_problem(linked, rules, primary, facts)
+    chosen: MethodName = method or rules.secondary.method
+    started = time.perf_counter()
+    result = protect(
+        problem,
+        chosen,
+        time_limit=rules.secondary.time_limit,
+        seed=0,
+        progress=progress,
+    )
+    protect_seconds = time.perf_counter() - started
+    hidden = np.asarray(result.hidden, dtype=bool) | primary.primary
+    if inherit:
+        facts = deriver.facts(deriver.published_ratios(hidden), hidden)
+        problem = replace(problem, facts=tuple(facts))
+    if progress is not None:
+        progress("audit", 0.0)
+    report = audit(problem, hidden)
+    if progress is not None:
+        progress("audit", 1.0)
+    _check_safe(linked, problem, report, hidden)
+    statuses = _statuses(primary.primary, hidden)
+    values = deriver.values(hidden)
+    tables = tuple(
+        _clear_table(t, linked, rules, primary, statuses, values) for t in linked.tables
+    )
+    evidence = Evidence(
+        policy_id=policy.id,
+        policy_version=policy.version,
+        policy_sha256=policy.sha256,
+        method_requested=chosen,
+        method_used=str(getattr(result, "method", chosen)),
+        measure=linked.measure,
+        cells=linked.size,
+        primary=int(primary.primary.sum()),
+        secondary=int((hidden & ~primary.primary).sum()),
+        hidden=_hidden_cells(linked, statuses, report),
+        unsafe=(),
+        lp_solves=report.lp_solves,
+        seconds_protect=protect_seconds,
+        seconds_audit=report.seconds,
+    )
+    return ClearedSet(
+        tables=tables, derived=tuple(values), evidence=evidence, token=_TOKEN
+    )
+
+
+def _check_safe(
+    linked: LinkedSet,
+    problem: ProtectionProblem,
+    report: AuditResult,
+    hidden: BoolArray,
+) -> None:
+    usable = problem.primary | problem.usable_candidates()
+    if bool(np.any(hidden & ~usable)):
+        bad = int(np.flatnonzero(hidden & ~usable)[0])
+        raise DisclosureError(
+            f"the suppression hid cell {linked.describe(bad)}, which it may not"
+        )
+    if not report.feasible:
+        raise DisclosureError(
+            "the audit found the table inconsistent with its own labels or relations;"
+            " nothing was cleared"
+        )
+    if report.unsafe:
+        first = linked.describe(report.unsafe[0])
+        raise DisclosureError(
+            f"{len(report.unsafe)} cells could be worked out to within the protection"
+            f" level, first {first}; nothing was cleared"
+        )
+
+
+def _statuses(primary: BoolArray, hidden: BoolArray) -> list[CellStatus]:
+    out: list[CellStatus] = []
+    for is_primary, is_hidden in zip(primary.tolist(), hidden.tolist(), strict=True):
+        out.append(
+            "primary" if is_primary else "secondary" if is_hidden else "published"
+        )
+    return out
+
+
+def format_value(value: float, decimals: int) -> str:
+    """Show a published value: whole counts as digits, magnitudes to ``decimals``."""
+    if decimals == 0:
+        return str(
+            int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        )
+    step = Decimal(1).scaleb(-decimals)
+    return str(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
+
+
+def _clear_table(
+    table: Table,
+    linked: LinkedSet,
+    rules: DisclosurePolicy,
+    primary: PrimaryCells,
+    statuses: list[CellStatus],
+    derived: Sequence[DerivedValue],
+) -> ClearedTable:
+    labels = rules.labels
+    extra: dict[str, dict[tuple[str, ...], str]] = {}
+    for value in derived:
+        if (
+            value.column is not None
+            and value.column[0] == table.name
+            and value.row is not None
+        ):
+            extra.setdefault(value.column[1], {})[value.row] = value.display
+    columns = tuple(extra)
+    values = linked.values
+    cells = []
+    for codes, index in zip(
+        table.cells(), linked.positions[table.name].ravel().tolist(), strict=True
+    ):
+        status = statuses[index]
+        if status == "published":
+            display = format_value(float(values[index]), table.decimals)
+        elif status == "primary" and primary.small_label[index]:
+            display = labels.primary
+        else:
+            display = labels.secondary
+        extras = tuple(extra[c].get(codes, "") for c in columns)
+        cells.append(ClearedCell(codes, display, status, extras))
+    return ClearedTable(
+        name=table.name,
+        dimensions=table.dimensions,
+        measure=table.measure,
+        cells=tuple(cells),
+        extra_columns=columns,
+        token=_TOKEN,
+    )
+
+
+def _hidden_cells(
+    linked: LinkedSet, statuses: list[CellStatus], report: AuditResult
+) -> tuple[HiddenCell, ...]:
+    owners: dict[int, list[str]] = {}
+    for table in linked.tables:
+        positions = np.unique(linked.positions[table.name])
+        for index in positions[report.hidden[positions]].tolist():
+            owners.setdefault(index, []).append(table.name)
+    return tuple(
+        HiddenCell(
+            cell=dict(linked.keys[index]),
+            tables=tuple(owners[index]),
+            status=statuses[index],
+            lower=float(report.lower[index]),
+            upper=float(report.upper[index]),
+        )
+        for index in sorted(owners)
+    )
+
+
+def _number(value: float) -> float | int | None:
+    if math.isinf(value) or math.isnan(value):
+        return None
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+def evidence_mapping(cleared: ClearedSet) -> dict[str, object]:
+    """The evidence as plain data (what :func:`render_evidence` writes)."""
+    ev = cleared.evidence
+    return {
+        "format": EVIDENCE_FORMAT,
+        "policy": {
+            "id": ev.policy_id,
+            "version": ev.policy_version,
+            "sha256": ev.policy_sha256,
+        },
+        "method": {"requested": ev.method_requested, "used": ev.method_used},
+        "measure": ev.measure,
+        "digest": cleared.digest,
+        "tables": [
+            {
+                "name": t.name,
+                "dimensions": [d.name for d in t.dimensions],
+                "rows": len(t.cells),
+                "sha256": t.digest(),
+            }
+            for t in cleared.tables
+        ],
+        "cells": ev.cells,
+        "primary": ev.primary,
+        "secondary": ev.secondary,
+        "audit": {
+            "safe": not ev.unsafe,
+            "unsafe": list(ev.unsafe),
+            "lp_solves": ev.lp_solves,
+            "hidden": [
+                {
+                    "cell": h.cell,
+                    "tables": list(h.tables),
+                    "status": h.status,
+                    "interval": [_number(h.lower), _number(h.upper)],
+                }
+                for h in ev.hidden
+            ],
+        },
+        "derived": [
+            {"name": d.name, "kind": d.kind, "status": d.status, "display": d.display}
+            | ({"interval": d.interval_display} if d.interval_display else {})
+            for d in cleared.derived
+        ],
+        "seconds": {
+            "protect": round(ev.seconds_protect, 3),
+            "audit": round(ev.seconds_audit, 3),
+        },
+    }
+
+
+def render_evidence(cleared: ClearedSet) -> str:
+    """The evidence JSON: policy id and SHA-256, method, intervals, never a hidden value."""
+    return json.dumps(evidence_mapping(cleared), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,398 @@
+"""The intruder's linear programmes: exact bounds of hidden cells, with certificates.
+
+Owns the attacker model for one hidden pattern: published cells are constants, hidden
+cells are variables within the bounds their labels imply, and every relation and fact
+holds. An ``Intruder`` first does what any intruder does by hand (a row with one
+hidden cell pins it; pinned cells become constants; repeat), then splits the rest
+into connected components through the rows. A component with a single row is bounded
+exactly by interval arithmetic; larger ones get one HiGHS model each, reused for every
+cell's minimum and maximum with only the objective changed (warm starts). Every
+optimal vertex is kept as a witness: a cell seen at its label bound in any witness
+needs no LP for that side.
+
+Each bound can come with a certificate: row multipliers ``pi`` over the whole
+constraint system such that the Lagrangian bound with ``pi`` equals the LP value.
+``governance.sdc.cuts`` turns certificates into the Benders-style cuts the
+suppression methods add. This module never decides what is safe (``attack`` does)
+and never chooses cells to hide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from governance.sdc.highs import Model, Status
+from governance.sdc.linear import ConstraintSystem, row_components
+from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Row multipliers ``pi`` on global rows ``rows`` proving one bound."""
+
+    rows: IntArray
+    pi: FloatArray
+
+
+class _ComponentLP:
+    """One HiGHS model over a component's hidden cells, reused across objectives."""
+
+    def __init__(
+        self,
+        cells: IntArray,
+        rows: IntArray,
+        entries: IntArray,
+        system: ConstraintSystem,
+        lower: FloatArray,
+        upper: FloatArray,
+        shift: FloatArray,
+    ) -> None:
+        self.cells = cells
+        self.rows = rows
+        self.model = Model(presolve=False)
+        # The first solve starts cold (dual simplex); after an objective change the
+        # old basis stays primal feasible, so primal simplex re-optimises in a few
+        # dozen pivots where dual simplex would start again.
+        self.model.set_option("simplex_strategy", 1)
+        self._warm = False
+        self.model.add_columns(lower[cells], upper[cells])
+        # entries are sorted by row; re-index rows and cells locally.
+        entry_rows = system.entry_row[entries]
+        local_row = np.searchsorted(rows, entry_rows)
+        local_col = np.searchsorted(cells, system.row_cell[entries])
+        start = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(local_row, minlength=rows.shape[0]), out=start[1:])
+        self.model.add_rows(
+            system.row_lower[rows] - shift[rows],
+            system.row_upper[rows] - shift[rows],
+            start,
+            local_col.astype(np.int64),
+            system.row_coef[entries],
+        )
+        self._cost_index = _EMPTY_I
+        self.solves = 0
+
+    def optimise(self, index: IntArray, cost: FloatArray) -> Status:
+        """Minimise ``sum(cost * x[index])`` (local indices) from the last basis."""
+        if self._cost_index.shape[0]:
+            self.model.set_costs(self._cost_index, np.zeros(self._cost_index.shape[0]))
+        self.model.set_costs(index, cost)
+        self._cost_index = index
+        self.solves += 1
+        status = self.model.solve()
+        if not self._warm and status is Status.OPTIMAL:
+            self.model.set_option("simplex_strategy", 4)
+            self._warm = True
+        return status
+
+
+class Intruder:
+    """The exact LP attacker for one problem and one hidden pattern."""
+
+    def __init__(
+        self, problem: ProtectionProblem, system: ConstraintSystem, hidden: BoolArray
+    ) -> None:
+        self.problem = problem
+        self.system = system
+        self.hidden = hidden.copy()
+        self.lower, self.upper = problem.hidden_bounds(hidden)
+        scale = float(np.max(np.abs(problem.values))) if problem.size else 1.0
+        self.tol = 1e-7 * max(1.0, scale)
+        self.lp_solves = 0
+        self.inconsistent = False
+        self._eliminate()
+        self._split()
+        self._lps: dict[int, _ComponentLP | None] = {}
+        self._wmin = np.full(problem.size, np.inf)
+        self._wmax = np.full(problem.size, -np.inf)
+        self._lo = np.full(problem.size, np.nan)
+        self._hi = np.full(problem.size, np.nan)
+        known = ~self.hidden
+        self._lo[known] = problem.values[known]
+        self._hi[known] = problem.values[known]
+        self._lo[self.pinned] = self.pinned_value[self.pinned]
+        self._hi[self.pinned] = self.pinned_value[self.pinned]
+        self._infeasible_component: set[int] = set()
+
+    # -- by-hand elimination -------------------------------------------------
+
+    def _eliminate(self) -> None:
+        """Pin every hidden cell that some equality row determines alone."""
+        s = self.system
+        n = self.problem.size
+        known_value = np.where(self.hidden, 0.0, self.problem.values)
+        unknown = self.hidden.copy()
+        self.pinned = np.zeros(n, dtype=bool)
+        self.pinned_value = np.zeros(n)
+        self.pin_row = np.full(n, -1, dtype=np.int64)
+        equality = s.is_equality
+        while True:
+            counts = s.row_counts(unknown)
+            rows = np.flatnonzero((counts == 1) & equality)
+            if rows.shape[0] == 0:
+                break
+            entry_mask = np.isin(s.entry_row, rows) & unknown[s.row_cell]
+            entries = np.flatnonzero(entry_mask)
+            cells = s.row_cell[entries]
+            row_of = s.entry_row[entries]
+            const = s.activity(known_value)[row_of]
+            value = (s.row_lower[row_of] - const) / s.row_coef[entries]
+            # A cell pinned by several rows at once: keep the first row, and flag
+            # disagreement (the published values contradict the relations).
+            order = np.lexsort((row_of, cells))
+            cells, row_of, value = cells[order], row_of[order], value[order]
+            first = np.ones(cells.shape[0], dtype=bool)
+            first[1:] = cells[1:] != cells[:-1]
+            starts = np.flatnonzero(first)
+            lead = np.repeat(starts, np.diff(np.append(starts, cells.shape[0])))
+            if bool(np.any(np.abs(value - value[lead]) > self.tol)):
+                self.inconsistent = True
+            cells, row_of, value = cells[first], row_of[first], value[first]
+            self.pinned[cells] = True
+            self.pinned_value[cells] = value
+            self.pin_row[cells] = row_of
+            known_value[cells] = value
+            unknown[cells] = False
+        self.known_value = known_value
+        self.unknown = unknown
+        bad = self.pinned & (
+            (self.pinned_value < self.lower - self.tol)
+            | (self.pinned_value > self.upper + self.tol)
+        )
+        rest = s.row_counts(unknown) == 0
+        act = s.activity(known_value)
+        off = rest & ((act < s.row_lower - self.tol) | (act > s.row_upper + self.tol))
+        if bool(np.any(bad)) or bool(np.any(off)):
+            self.inconsistent = True
+
+    def _split(self) -> None:
+        """Group the remaining unknown cells into components through rows."""
+        s = self.system
+        self.component = row_components(s, self.unknown)
+        self._shift = s.activity(self.known_value)
+        entries = np.flatnonzero(self.unknown[s.row_cell])
+        comp = self.component[s.row_cell[entries]]
+        order = np.argsort(comp, kind="stable")
+        self._entries = entries[order]
+        self._entry_comp = comp[order]
+        labels, first = np.unique(self._entry_comp, return_index=True)
+        ends = np.append(first, self._entries.shape[0])[1:].astype(np.int64)
+        self._comp_slices = {
+            int(c): (int(a), int(b))
+            for c, a, b in zip(labels, first, ends, strict=True)
+        }
+        cells = np.flatnonzero(self.unknown)
+        order = np.argsort(self.component[cells], kind="stable")
+        cells = cells[order]
+        clabels, cfirst = np.unique(self.component[cells], return_index=True)
+        cends = np.append(cfirst, cells.shape[0])[1:].astype(np.int64)
+        self._comp_cells = {
+            int(c): cells[a:b] for c, a, b in zip(clabels, cfirst, cends, strict=True)
+        }
+        self._parts: dict[int, tuple[IntArray, IntArray, IntArray]] = {}
+
+    # -- bounds ------------------------------------------------------------
+
+    def _comp_parts(self, comp: int) -> tuple[IntArray, IntArray, IntArray]:
+        """Return a component's cells, rows and CSR entries (all sorted)."""
+        if comp not in self._parts:
+            a, b = self._comp_slices.get(comp, (0, 0))
+            entries = np.sort(self._entries[a:b])  # CSR order: by row, then cell
+            rows = np.unique(self.system.entry_row[entries])
+            self._parts[comp] = (self._comp_cells[comp], rows, entries)
+        return self._parts[comp]
+
+    def _lp(self, comp: int) -> _ComponentLP | None:
+        if comp not in self._lps:
+            cells, rows, entries = self._comp_parts(comp)
+            if rows.shape[0] <= 1:
+                self._lps[comp] = None
+            else:
+                self._lps[comp] = _ComponentLP(
+                    cells, rows, entries, self.system, self.lower, self.upper,
+                    self._shift,
+                )  # fmt: skip
+                self._seed_witnesses(comp)
+        return self._lps[comp]
+
+    def _record(self, lp: _ComponentLP) -> None:
+        x = lp.model.values()
+        cells = lp.cells
+        np.minimum.at(self._wmin, cells, x)
+        np.maximum.at(self._wmax, cells, x)
+        at_lo = x <= self.lower[cells] + self.tol
+        at_hi = x >= self.upper[cells] - self.tol
+        self._lo[cells[at_lo]] = self.lower[cells[at_lo]]
+        self._hi[cells[at_hi]] = self.upper[cells[at_hi]]
+
+    def _run(self, lp: _ComponentLP, index: IntArray, cost: FloatArray) -> Status:
+        status = lp.optimise(index, cost)
+        self.lp_solves += 1
+        if status is Status.OPTIMAL:
+            self._record(lp)
+        return status
+
+    def _seed_witnesses(self, comp: int) -> None:
+        """Solve two cheap objectives whose vertices settle many bounds at once."""
+        lp = self._lps[comp]
+        assert lp is not None  # noqa: S101 - only called right after building it
+        k = lp.cells.shape[0]
+        everything = np.arange(k, dtype=np.int64)
+        status = self._run(lp, everything, np.ones(k))
+        if status is Status.INFEASIBLE:
+            self._infeasible_component.add(comp)
+            self.inconsistent = True
+            return
+        primary = np.flatnonzero(self.problem.primary[lp.cells])
+        if primary.shape[0]:
+            self._run(lp, primary.astype(np.int64), -np.ones(primary.shape[0]))
+
+    def _single_row(self, cell: int) -> tuple[float, float]:
+        """Exact bounds when the cell's component is one row (interval arithmetic)."""
+        s = self.system
+        comp = int(self.component[cell])
+        _, rows, entries = self._comp_parts(comp)
+        if rows.shape[0] == 0:
+            return float(self.lower[cell]), float(self.upper[cell])
+        r = int(rows[0])
+        coef = s.row_coef[entries]
+        members = s.row_cell[entries]
+        own = float(coef[members == cell][0])
+        others = members != cell
+        c = -coef[others] / own
+        lo_o, up_o = self.lower[members[others]], self.upper[members[others]]
+        with np.errstate(invalid="ignore"):
+            low = np.where(c > 0, c * lo_o, c * up_o)
+            high = np.where(c > 0, c * up_o, c * lo_o)
+        low = np.where(c == 0, 0.0, low)
+        high = np.where(c == 0, 0.0, high)
+        b_lo = (s.row_lower[r] - self._shift[r]) / own
+        b_hi = (s.row_upper[r] - self._shift[r]) / own
+        if own < 0:
+            b_lo, b_hi = b_hi, b_lo
+        lo = max(float(self.lower[cell]), b_lo + float(np.sum(low)))
+        hi = min(float(self.upper[cell]), b_hi + float(np.sum(high)))
+        if lo > hi + self.tol:
+            self.inconsistent = True
+            self._infeasible_component.add(comp)
+            return float("nan"), float("nan")
+        return lo, hi
+
+    def bound(self, cell: int, side: int) -> float:
+        """Return the exact minimum (side=-1) or maximum (side=+1) of a hidden cell.
+
+        ``nan`` when the cell's component is infeasible (labels contradict values),
+        ``inf`` when nothing the intruder knows bounds the cell from above.
+        """
+        known = self._lo if side < 0 else self._hi
+        if not np.isnan(known[cell]):
+            return float(known[cell])
+        comp = int(self.component[cell])
+        lp = self._lp(comp)
+        if comp in self._infeasible_component:
+            return float("nan")
+        if lp is None:
+            lo, hi = self._single_row(cell)
+            self._lo[cell], self._hi[cell] = lo, hi
+            return lo if side < 0 else hi
+        if not np.isnan(known[cell]):  # settled by the seeding witnesses
+            return float(known[cell])
+        local = np.searchsorted(lp.cells, cell)
+        status = self._run(
+            lp, np.array([local], dtype=np.int64), np.array([side * -1.0])
+        )
+        if status is Status.OPTIMAL:
+            value = float(lp.model.values()[local])
+        elif status is Status.UNBOUNDED:
+            value = float(np.inf) if side > 0 else float(self.lower[cell])
+        else:  # pragma: no cover - HiGHS failing on a feasible bounded LP
+            self._infeasible_component.add(comp)
+            self.inconsistent = True
+            return float("nan")
+        known[cell] = value
+        return value
+
+    def witness_range(self, cell: int) -> tuple[float, float]:
+        """Smallest and largest value of the cell seen in any optimal vertex so far."""
+        if not np.isnan(self._lo[cell]) and not np.isnan(self._hi[cell]):
+            return float(self._lo[cell]), float(self._hi[cell])
+        return float(self._wmin[cell]), float(self._wmax[cell])
+
+    def prepare(self, cell: int) -> None:
+        """Build (and seed) the cell's component model if it has one."""
+        if self.unknown[cell]:
+            self._lp(int(self.component[cell]))
+
+    # -- certificates ------------------------------------------------------
+
+    def certificate(self, cell: int, side: int) -> Certificate:
+        """Return row multipliers proving the cell's bound on ``side`` (-1 min, +1 max).
+
+        The multipliers are for the problem ``minimise side' * x[cell]`` with
+        ``side' = -side`` for a maximum, over the whole system; the Lagrangian bound
+        they give equals the exact bound (for bounded, feasible components).
+        """
+        if not self.hidden[cell]:
+            return Certificate(_EMPTY_I, _EMPTY_F)
+        sign = 1.0 if side < 0 else -1.0
+        if self.pinned[cell]:
+            return self._substitute(Certificate(_EMPTY_I, _EMPTY_F), cell, sign)
+        comp = int(self.component[cell])
+        lp = self._lp(comp)
+        if lp is None:
+            _, rows, entries = self._comp_parts(comp)
+            if rows.shape[0] == 0:
+                return Certificate(_EMPTY_I, _EMPTY_F)
+            r = int(rows[0])
+            own = float(
+                self.system.row_coef[entries][self.system.row_cell[entries] == cell][0]
+            )
+            pi = Certificate(np.array([r], dtype=np.int64), np.array([sign / own]))
+            # The single row alone may be weaker than the cell's own label bound;
+            # then the empty certificate (label bound) is the tight one.
+            lo, hi = self._single_row(cell)
+            at_label = (
+                lo <= self.lower[cell] + self.tol
+                if side < 0
+                else (hi >= self.upper[cell] - self.tol)
+            )
+            if at_label:
+                return Certificate(_EMPTY_I, _EMPTY_F)
+            return self._substitute(pi, cell, sign)
+        local = np.searchsorted(lp.cells, cell)
+        status = self._run(lp, np.array([local], dtype=np.int64), np.array([sign]))
+        if status is not Status.OPTIMAL:
+            return Certificate(_EMPTY_I, _EMPTY_F)
+        duals = lp.model.row_duals()
+        keep = duals != 0.0
+        return self._substitute(Certificate(lp.rows[keep], duals[keep]), cell, sign)
+
+    def _substitute(self, cert: Certificate, cell: int, sign: float) -> Certificate:
+        """Fold pinned cells' rows in, so the certificate uses only label bounds.
+
+        With ``d = sign * e_cell - A.T @ pi``, any pinned cell ``j`` with ``d_j != 0``
+        is removed by adding ``d_j / a_rj`` on the row ``r`` that pinned it. A pinned
+        cell's row holds only published cells and cells pinned before it, so this
+        ends after at most as many rounds as the elimination took.
+        """
+        s = self.system
+        pi = np.zeros(s.n_rows)
+        np.add.at(pi, cert.rows, cert.pi)
+        while True:
+            d = -s.transpose_dot(pi)
+            d[cell] += sign
+            inner = np.flatnonzero(self.pinned & (np.abs(d) > 1e-12))
+            if inner.shape[0] == 0:
+                break
+            for j in inner:
+                r = int(self.pin_row[j])
+                a, b = int(s.row_start[r]), int(s.row_start[r + 1])
+                own = float(s.row_coef[a:b][s.row_cell[a:b] == j][0])
+                pi[r] += d[j] / own
+        rows = np.flatnonzero(pi)
+        return Certificate(rows.astype(np.int64), pi[rows])

@@ -1,0 +1,589 @@
+"""Requests and releases: the workflow from a stated purpose to a signed release.
+
+An analyst drafts a request (table specifications or a named pack, a purpose, a
+period and optionally one body), submits it, and the service runs the automated
+checks at once: the store computes the counts (``GROUP BY``), the disclosure engine
+protects every linked set and audits it, and the request moves to ``checked`` with
+the evidence attached (``pass``, ``needs_review`` or ``fail``). IG officers who are
+not the requester approve (as many as ``policies/release.yaml`` requires); the
+service concludes; the requester exports the release, which is recomputed, checked
+against the approved digest, written as signed artefacts and checkpointed in the
+audit log. Every transition is the workflow table's (``governance.workflow``); every
+step is audited in its transaction.
+
+Raw counts exist only inside ``_clear``: they go from the store straight into the
+engine, and only cleared tables and evidence (never a hidden value) come out.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+
+from audit import DetailValue
+from governance.access import Subject as Caller
+from governance.errors import (
+    AccessDeniedError,
+    DisclosureError,
+    InvalidTransitionError,
+    NotFoundError,
+    TableError,
+)
+from governance.models import SYSTEM as SYSTEM_ACTOR
+from governance.models import Actor, ReleaseRecord, RequestRecord
+from governance.release import Approval, ReleaseInfo, write_release
+from governance.release_policy import ReleasePolicy, load_release_policy
+from governance.sdc.clear import ClearedSet, apply, evidence_mapping
+from governance.sdc.linked import LinkedSet
+from governance.sdc.policy import Policy, load_policy
+from governance.sdc.table import Dimension, InputCell, Table
+from governance.service_audit import AuditActions
+from governance.storage.base import Transaction
+from governance.tablespec import TableSpec, dimension_hierarchy
+from governance.workflow import (
+    SYSTEM,
+    Action,
+    RequestView,
+    apply_transition,
+    check_can_read_request,
+    check_create,
+    check_transition,
+    quorum_reached,
+)
+
+DEFAULT_POLICY = "wres-wales"
+Evidence = Literal["pass", "needs_review", "fail"]
+_SPECS = TypeAdapter(list[TableSpec])
+#: Share of hidden cells above which an IG officer should look closely.
+REVIEW_HIDDEN_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """A request as its requester and reviewers see it (never a hidden value)."""
+
+    record: RequestRecord
+    specs: tuple[TableSpec, ...]
+    releases: tuple[ReleaseRecord, ...]
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    @property
+    def state(self) -> str:
+        return self.record.state
+
+    def evidence(self) -> dict[str, Any] | None:
+        raw = self.record.evidence_json
+        return None if raw is None else dict(json.loads(raw))
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    evidence: Evidence
+    evidence_json: str
+    digest: str | None
+    cleared: tuple[ClearedSet, ...]
+    reasons: tuple[str, ...]
+
+
+class RequestActions(AuditActions):
+    """The release workflow for requests, and the releases they produce."""
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def release_policy(self) -> ReleasePolicy:
+        return load_release_policy(self.policy_dir())
+
+    def disclosure_policy(self, policy_id: str = DEFAULT_POLICY) -> Policy:
+        return load_policy(policy_id, policy_dir=self.policy_dir())
+
+    def _load(self, tx: Transaction, request_id: int) -> RequestRecord:
+        record = tx.request(request_id, for_update=True)
+        if record is None:
+            raise NotFoundError(f"no request {request_id}")
+        return record
+
+    @staticmethod
+    def _view(record: RequestRecord) -> RequestView:
+        return RequestView(
+            id=record.id,
+            requester_id=record.requester,
+            state=record.state,  # type: ignore[arg-type]  # stored from State values
+            body=record.body,
+            approvals=tuple(principal for principal, _ in record.approvals),
+            evidence=record.evidence,  # type: ignore[arg-type]  # stored Evidence
+        )
+
+    def _step(
+        self,
+        tx: Transaction,
+        record: RequestRecord,
+        action: Action,
+        performer: Caller | None,
+        *,
+        evidence: Evidence | None = None,
+    ) -> RequestRecord:
+        """Apply one workflow transition and return the record after it."""
+        view = self._view(record)
+        new_view, _step = apply_transition(
+            view,
+            action,
+            performer if performer is not None else SYSTEM,
+            policy=self.release_policy(),
+            evidence=evidence,
+        )
+        now = self._clock()
+        approvals = record.approvals
+        if len(new_view.approvals) > len(view.approvals):
+            approvals = (*approvals, (new_view.approvals[-1], now))
+        elif not new_view.approvals:
+            approvals = ()
+        updated = replace(
+            record,
+            state=new_view.state,
+            approvals=approvals,
+            evidence=new_view.evidence,
+            updated_at=now,
+        )
+        tx.save_request(updated)
+        return updated
+
+    def _who(self, caller: Caller, permission: str, body: str | None) -> Actor:
+        decision = caller.decide(permission, body=body)
+        return Actor(caller.id, decision.role or "none", body)
+
+    def _transition(
+        self,
+        caller: Caller,
+        request_id: int,
+        action: Action,
+        permission: str,
+        audit_action: str,
+    ) -> RequestInfo:
+        """Authorise and apply ``action``; a refusal is audited before it propagates."""
+        try:
+            with self.store.transaction() as tx:
+                record = self._load(tx, request_id)
+                before = record.state
+                record = self._step(tx, record, action, caller)
+                if action == "approve" and quorum_reached(
+                    self._view(record), self.release_policy()
+                ):
+                    record = self._step(tx, record, "conclude", None)
+                if action == "revoke":
+                    tx.revoke_releases(record.id, self._clock())
+                self._record_step(tx, caller, permission, audit_action, record, before)
+                return self._info(tx, record)
+        except (AccessDeniedError, InvalidTransitionError) as exc:
+            self._record_refusal(caller, permission, audit_action, request_id, exc)
+            raise
+
+    def _record_step(
+        self,
+        tx: Transaction,
+        caller: Caller | None,
+        permission: str,
+        audit_action: str,
+        record: RequestRecord,
+        before: str,
+        **detail: DetailValue,
+    ) -> None:
+        who = (
+            SYSTEM_ACTOR
+            if caller is None
+            else self._who(caller, permission, record.body)
+        )
+        self._record(
+            tx,
+            who,
+            audit_action,
+            resource=f"request:{record.id}",
+            body=record.body,
+            purpose=record.purpose,
+            result_digest=record.cleared_digest,
+            detail={
+                "from_state": before,
+                "to_state": record.state,
+                "approvals": len(record.approvals),
+                **detail,
+            },
+        )
+
+    def _record_refusal(
+        self,
+        caller: Caller,
+        permission: str,
+        audit_action: str,
+        request_id: int,
+        exc: AccessDeniedError | InvalidTransitionError,
+    ) -> None:
+        reason = getattr(exc, "reason", None) or "invalid_transition"
+        self._record_failure(
+            self._who(caller, permission, None),
+            audit_action,
+            outcome="deny",
+            resource=f"request:{request_id}",
+            detail={"permission": permission, "reason": reason},
+        )
+
+    def _info(self, tx: Transaction, record: RequestRecord) -> RequestInfo:
+        return RequestInfo(
+            record,
+            tuple(_SPECS.validate_json(record.tables)),
+            tuple(tx.releases_of(record.id)),
+        )
+
+    # -- the requester's actions ---------------------------------------------------------
+
+    def create_request(
+        self,
+        caller: Caller,
+        *,
+        purpose: str,
+        period: int,
+        tables: Sequence[TableSpec],
+        body: str | None = None,
+        pack: str | None = None,
+        policy_id: str = DEFAULT_POLICY,
+    ) -> RequestInfo:
+        """Draft a request for cleared tables, stating its purpose.
+
+        Raises:
+            AccessDeniedError: the caller may not request for ``body``.
+            TableError: no tables, or a purpose that is empty or too long.
+        """
+        purpose = " ".join(purpose.split())
+        if not 10 <= len(purpose) <= 500:
+            raise TableError("the purpose must be 10 to 500 characters")
+        if not tables:
+            raise TableError("a request names at least one table or a pack")
+        body = body.upper() if body else None
+        try:
+            check_create(caller, body=body)
+        except AccessDeniedError as exc:
+            self._record_refusal(caller, "request.create", "request.create", 0, exc)
+            raise
+        self.disclosure_policy(policy_id)  # an unknown policy is refused now
+        now = self._clock()
+        with self.store.transaction() as tx:
+            record = RequestRecord(
+                id=0,
+                requester=caller.id,
+                purpose=purpose,
+                body=body,
+                period=period,
+                pack=pack,
+                tables=_SPECS.dump_json(list(tables)).decode(),
+                policy_id=policy_id,
+                state="draft",
+                approvals=(),
+                evidence=None,
+                evidence_json=None,
+                cleared_digest=None,
+                created_at=now,
+                updated_at=now,
+            )
+            record = replace(record, id=tx.add_request(record))
+            self._record_step(
+                tx, caller, "request.create", "request.create", record, "-",
+                period=period, tables=len(tables),
+            )  # fmt: skip
+            return self._info(tx, record)
+
+    def submit_request(self, caller: Caller, request_id: int) -> RequestInfo:
+        """Submit a request; the automated checks run at once and attach evidence."""
+        self._transition(
+            caller, request_id, "submit", "request.submit", "request.submit"
+        )
+        return self._run_checks(request_id, "check")
+
+    def _run_checks(self, request_id: int, action: Action) -> RequestInfo:
+        with self.store.transaction() as tx:
+            record = self._load(tx, request_id)
+            before = record.state
+            outcome = self._clear(tx, self._specs(record), record)
+            record = replace(
+                record,
+                evidence_json=outcome.evidence_json,
+                cleared_digest=outcome.digest,
+            )
+            record = self._step(tx, record, action, None, evidence=outcome.evidence)
+            self._record_step(
+                tx, None, "check.run", "request.check", record, before,
+                outcome=outcome.evidence,
+            )  # fmt: skip
+            return self._info(tx, record)
+
+    def withdraw_request(self, caller: Caller, request_id: int) -> RequestInfo:
+        return self._transition(
+            caller, request_id, "withdraw", "request.withdraw", "request.withdraw"
+        )
+
+    # -- the reviewers' actions --------------------------------------------------------
+
+    def approve_request(self, caller: Caller, request_id: int) -> RequestInfo:
+        """Record one IG officer's approval; concludes when the quorum is reached."""
+        return self._transition(
+            caller, request_id, "approve", "request.review", "request.approve"
+        )
+
+    def reject_request(self, caller: Caller, request_id: int) -> RequestInfo:
+        return self._transition(
+            caller, request_id, "reject", "request.review", "request.reject"
+        )
+
+    def return_request(self, caller: Caller, request_id: int) -> RequestInfo:
+        return self._transition(
+            caller, request_id, "return", "request.review", "request.return"
+        )
+
+    def revoke_release(self, caller: Caller, request_id: int) -> RequestInfo:
+        """Revoke a released request: its release can no longer be exported."""
+        return self._transition(
+            caller, request_id, "revoke", "release.revoke", "release.revoke"
+        )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def show_request(self, caller: Caller, request_id: int) -> RequestInfo:
+        """A request and its evidence: for its requester and for reviewers."""
+        with self.store.transaction() as tx:
+            record = self._load(tx, request_id)
+        try:
+            decision = check_can_read_request(self._view(record), caller)
+        except AccessDeniedError as exc:
+            self._record_refusal(
+                caller, "request.read_own", "request.read", request_id, exc
+            )
+            raise
+        with self.store.transaction() as tx:
+            self._record(
+                tx,
+                Actor(caller.id, decision.role or "none", record.body),
+                "request.read",
+                resource=f"request:{request_id}",
+                body=record.body,
+            )
+            return self._info(tx, record)
+
+    def list_requests(self, caller: Caller) -> list[RequestInfo]:
+        """Every request for reviewers; one's own for requesters."""
+        reviewer = caller.decide("request.read_any", body=None)
+        own = caller.decide("request.read_own", body=None)
+        if not (reviewer.allowed or own.allowed):
+            self._authorise(caller, "request.read_own", action="request.list")
+        with self.store.transaction() as tx:
+            found = tx.requests(requester=None if reviewer.allowed else caller.id)
+            self._record(
+                tx,
+                Actor(
+                    caller.id, (reviewer if reviewer.allowed else own).role or "none"
+                ),
+                "request.list",
+                resource="requests",
+                detail={"count": len(found)},
+            )
+            return [self._info(tx, record) for record in found]
+
+    @staticmethod
+    def _specs(record: RequestRecord) -> list[TableSpec]:
+        return _SPECS.validate_json(record.tables)
+
+    # -- releasing -----------------------------------------------------------------------
+
+    def export_release(
+        self,
+        caller: Caller,
+        request_id: int,
+        directory: Path,
+        *,
+        extra_files: dict[str, bytes] | None = None,
+    ) -> ReleaseRecord:
+        """Recompute, re-check and write the approved tables as a signed release.
+
+        The tables are counted and cleared again; if anything changed since the
+        approvals (new data, a new policy), the request goes back to ``checked``
+        with its approvals reset, and nothing is written.
+
+        Raises:
+            AccessDeniedError: not the requester, or a revoked release.
+            InvalidTransitionError: the request is not approved.
+            DisclosureError: the recomputed tables differ from the approved ones.
+        """
+        key = self.signing_key("release")
+        policy = self.release_policy()
+        try:
+            with self.store.transaction() as tx:
+                record = self._load(tx, request_id)
+                view = self._view(record)
+                check_transition(view, "release", caller, policy=policy)
+                outcome = self._clear(tx, self._specs(record), record)
+        except (AccessDeniedError, InvalidTransitionError) as exc:
+            self._record_refusal(
+                caller, "release.export", "release.export", request_id, exc
+            )
+            raise
+        if outcome.digest != record.cleared_digest:
+            self._run_checks(request_id, "recheck")
+            raise DisclosureError(
+                f"request {request_id}: the tables changed since they were approved "
+                "(new data or policy); it was checked again and needs new approvals"
+            )
+        release_id = f"R{request_id}-{self._clock():%Y%m%dT%H%M%SZ}"
+        disclosure = self.disclosure_policy(record.policy_id)
+        with self.store.transaction() as tx:
+            record = self._load(tx, request_id)
+            before = record.state
+            record = self._step(tx, record, "release", caller)
+            head = tx.audit_head()
+            info = ReleaseInfo(
+                release_id=release_id,
+                request_id=str(request_id),
+                purpose=record.purpose,
+                requester=record.requester,
+                approvals=tuple(Approval(p, at) for p, at in record.approvals),
+                audit_head=head,
+                created=self._clock(),
+                title=f"WRES tables for {record.body or 'all Wales'}, {record.period}",
+                policy_files={
+                    "release": policy.sha256,
+                    "access": self.access_policy().sha256,
+                },
+            )
+            manifest = write_release(
+                directory,
+                cleared=_one_set(outcome.cleared),
+                info=info,
+                policy=disclosure,
+                signing_key=key,
+                extra_files=extra_files,
+            )
+            try:
+                release = ReleaseRecord(
+                    release_id,
+                    request_id,
+                    str(directory),
+                    manifest.manifest_sha256,
+                    info.created,
+                    None,
+                )
+                tx.add_release(release)
+                self._record_step(
+                    tx, caller, "release.export", "release.export", record, before,
+                    artefact=release_id,
+                )  # fmt: skip
+            except BaseException:
+                # The store will roll back; the release must not outlive it.
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
+        self._checkpoint(SYSTEM_ACTOR)
+        return release
+
+    # -- the engine ---------------------------------------------------------------------
+
+    def _clear(
+        self, tx: Transaction, specs: Sequence[TableSpec], record: RequestRecord
+    ) -> CheckOutcome:
+        """Count in the store, protect and audit with the engine: the checks."""
+        policy = self.disclosure_policy(record.policy_id)
+        groups: dict[tuple[str, str], list[Table]] = {}
+        reasons: list[str] = []
+        try:
+            for spec in specs:
+                scoped = _scope(spec, record.body)
+                counts = tx.aggregate(scoped, period=record.period)
+                groups.setdefault((spec.source, spec.measure), []).append(
+                    _table(scoped, counts)
+                )
+            cleared = tuple(
+                apply(LinkedSet(tables), policy) for tables in groups.values()
+            )
+        except (DisclosureError, TableError) as exc:
+            outcome = {
+                "outcome": "fail",
+                "reason": type(exc).__name__,
+                "message": str(exc),
+            }
+            return CheckOutcome(
+                "fail", json.dumps(outcome, sort_keys=True), None, (), (str(exc),)
+            )
+        evidence = [evidence_mapping(item) for item in cleared]
+        hidden = sum(
+            item.evidence.primary + item.evidence.secondary for item in cleared
+        )
+        cells = sum(item.evidence.cells for item in cleared)
+        if cells and hidden / cells > REVIEW_HIDDEN_SHARE:
+            reasons.append(f"{hidden / cells:.0%} of cells are hidden")
+        if any(spec.source == "board" for spec in specs):
+            reasons.append("board tables: small groups, check for a motivated intruder")
+        if record.body is not None:
+            reasons.append("one body's tables: check small teams and senior bands")
+        result: Evidence = "needs_review" if reasons else "pass"
+        digest = _digest(cleared)
+        payload = {
+            "outcome": result,
+            "reasons": reasons,
+            "digest": digest,
+            "linked_sets": evidence,
+        }
+        return CheckOutcome(
+            result,
+            json.dumps(payload, sort_keys=True, default=str),
+            digest,
+            cleared,
+            tuple(reasons),
+        )
+
+
+def _scope(spec: TableSpec, body: str | None) -> TableSpec:
+    """Restrict a spec to one body when the request is for one body."""
+    if body is None:
+        return spec
+    filters = dict(spec.filters)
+    allowed = filters.get("body")
+    if allowed is not None and body not in allowed:
+        raise TableError(f"table {spec.name!r} is filtered to other bodies than {body}")
+    filters["body"] = (body,)
+    return spec.model_copy(update={"filters": filters})
+
+
+def _table(spec: TableSpec, counts: dict[tuple[str, ...], int]) -> Table:
+    dimensions = []
+    for name in spec.dimensions:
+        total, hierarchy = dimension_hierarchy(name, _reference(), spec.codes(name))
+        dimensions.append(Dimension(name, total, hierarchy))
+    cells = [InputCell(codes, float(count)) for codes, count in counts.items()]
+    return Table.from_cells(spec.name, dimensions, cells)  # counts, not magnitudes
+
+
+def _reference() -> Any:
+    from governance.reference import load_reference
+
+    return load_reference()
+
+
+def _one_set(cleared: Sequence[ClearedSet]) -> ClearedSet:
+    if len(cleared) != 1:
+        raise TableError(
+            "a release holds one linked set; this request spans several measures"
+        )
+    return cleared[0]
+
+
+def _digest(cleared: Sequence[ClearedSet]) -> str:
+    import hashlib
+
+    return hashlib.sha256(
+        json.dumps([item.digest for item in cleared]).encode()
+    ).hexdigest()
+
+
+__all__ = ["CheckOutcome", "RequestActions", "RequestInfo"]
