@@ -10,12 +10,14 @@ import sys
 from pathlib import Path
 
 import yaml
+from pydantic import TypeAdapter
 
 from governance.release_policy import (
     ReleaseSection,
     load_release_policy,
     release_policy_from_mapping,
 )
+from governance.tablespec import TableSpec
 from governance.workflow import (
     ACTION_RULES,
     STATES,
@@ -64,7 +66,11 @@ def test_yaml_examples_are_valid_release_policies() -> None:
     )
     assert examples
     for example in examples:
-        policy = release_policy_from_mapping(yaml.safe_load(example))
+        data = yaml.safe_load(example)
+        if isinstance(data, list):  # a table specification file (Asking for tables)
+            assert TypeAdapter(list[TableSpec]).validate_python(data)
+            continue
+        policy = release_policy_from_mapping(data)
         assert policy.approvals_required == load_release_policy().approvals_required
 
 
