@@ -300,6 +300,7 @@ def demo(directory: Path | None, staff: int, seed: int, dirty: float) -> None:
     )
     click.echo(f"  {'Wales':<6} {totals}")
     click.echo(f"\ndone in {result.seconds:.1f} s; everything is in {result.directory}")
+    click.echo(f"  release: {result.release.directory}")
     click.echo(f"  store:   {result.database}")
     click.echo(f"  keys:    {result.key_dir}")
     click.echo(f"  reports: {result.reports_dir}")

@@ -72,6 +72,7 @@ __all__ = [
     "ReleaseManifest",
     "ReleaseProblem",
     "ReleaseVerification",
+    "render_release",
     "verify_release",
     "write_release",
 ]
@@ -275,7 +276,7 @@ def _manifest_fields(
     paths: Mapping[str, tuple[str, str]],
     artefacts: list[Artefact],
 ) -> dict[str, object]:
-    sheets = sheet_names(cleared.tables)
+    sheets = sheet_names([t.name for t in cleared.tables])
     return {
         "format": RELEASE_FORMAT,
         "release_id": info.release_id,

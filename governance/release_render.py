@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
+from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -160,19 +161,19 @@ def symbols(policy: Policy) -> dict[str, str]:
     return {label: "; or ".join(texts) for label, texts in meanings.items()}
 
 
-def sheet_names(tables: Sequence[ClearedTable]) -> dict[str, str]:
+def sheet_names(tables: Sequence[str]) -> dict[str, str]:
     """Map each table name to a unique Excel sheet name (at most 31 characters)."""
     taken = {NOTES_SHEET, DERIVED_SHEET, "history"}
     out: dict[str, str] = {}
     for table in tables:
-        name = table.name[:_SHEET_MAX]
+        name = table[:_SHEET_MAX]
         number = 1
         while name.casefold() in taken:
             number += 1
             suffix = f"~{number}"
-            name = table.name[: _SHEET_MAX - len(suffix)] + suffix
+            name = table[: _SHEET_MAX - len(suffix)] + suffix
         taken.add(name.casefold())
-        out[table.name] = name
+        out[table] = name
     return out
 
 
@@ -191,33 +192,44 @@ def _loose_derived(cleared: ClearedSet) -> list[dict[str, str]]:
     ]
 
 
-def _put(sheet: Worksheet, row: int, column: int, value: str, *, numeric: bool) -> None:
-    """Write one cell: plain numbers as numbers when ``numeric``, other text as text."""
-    cell = sheet.cell(row=row, column=column)
-    if numeric and is_number_text(value):
-        if "." in value:
-            cell.value = float(value)
-            cell.number_format = "0." + "0" * len(value.split(".", 1)[1])
-        else:
-            cell.value = int(value)
-        return
-    text = neutralise(value)
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        raise ReleaseError(
-            f"sheet {sheet.title!r}, cell {cell.coordinate}: has a control character"
-            " a workbook cannot hold"
-        )
-    cell.value = text
-    cell.data_type = "s"  # never a formula, whatever openpyxl infers from the text
+def _content(sheet: Worksheet, text: str, *, numeric: bool) -> Cell | int | str | None:
+    """One cell's content: a plain number as a number when ``numeric``, else text.
+
+    Empty text leaves the cell empty.
+
+    Decimals keep their places as the number format (``40.0`` shows as ``40.0``).
+    Text is neutralised, so it never starts with ``=`` and openpyxl never stores it
+    as a formula.
+    """
+    if not text:
+        return None
+    if numeric and is_number_text(text):
+        if "." not in text:
+            return int(text)
+        cell = Cell(sheet, row=1, column=1, value=float(text))  # append places it
+        cell.number_format = "0." + "0" * len(text.split(".", 1)[1])
+        return cell
+    return neutralise(text)
 
 
 def _fill(
     sheet: Worksheet, rows: Iterable[Sequence[str]], numeric_from: int | None
 ) -> None:
-    for r, values in enumerate(rows, start=1):
-        for c, value in enumerate(values, start=1):
-            numeric = r > 1 and numeric_from is not None and c > numeric_from
-            _put(sheet, r, c, value, numeric=numeric)
+    """Append the rows; below the header, columns from index ``numeric_from`` on
+    hold numbers where the text is a plain number."""
+    for number, values in enumerate(rows, start=1):
+        first = len(values) if numeric_from is None or number == 1 else numeric_from
+        row = [
+            _content(sheet, text, numeric=column >= first)
+            for column, text in enumerate(values)
+        ]
+        try:
+            sheet.append(row)
+        except IllegalCharacterError:
+            raise ReleaseError(
+                f"sheet {sheet.title!r}, row {number}: has a control character a"
+                " workbook cannot hold"
+            ) from None
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
@@ -261,7 +273,7 @@ def render_workbook(cleared: ClearedSet, notes: Notes, moment: datetime) -> byte
     """
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]  # a fresh book's one sheet
-    sheets = sheet_names(cleared.tables)
+    sheets = sheet_names([t.name for t in cleared.tables])
     _fill(book.create_sheet(NOTES_SHEET), _notes_rows(notes, cleared, sheets), None)
     for table in cleared.tables:
         sheet = book.create_sheet(sheets[table.name])
@@ -365,7 +377,11 @@ def data_mapping(
 def render_data(
     cleared: ClearedSet, notes: Notes, paths: Mapping[str, tuple[str, str]]
 ) -> bytes:
-    """``release.json``: every table's rows with codes, display, status and value."""
+    """``release.json``: every table's rows with codes, display, status and value.
+
+    Compact (no indentation): a national pack holds tens of thousands of rows, and
+    indented JSON is several times larger and slower to write.
+    """
     data = data_mapping(cleared, notes, paths)
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return (text + "\n").encode("utf-8")

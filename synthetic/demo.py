@@ -16,8 +16,13 @@ from pathlib import Path
 from governance.config import Settings
 from governance.errors import ConfigError
 from governance.extract_format import KINDS, Kind
+from governance.indicators import load_catalogue
+from governance.release_verify import verify_release
 from governance.service import IngestResult, Service
 from synthetic.generate import generate
+
+#: The demo's request: national headcount tables sharing margins (one population).
+DEMO_TABLES = ("staff_ethnicity", "staff_group_ethnicity")
 
 Report = Callable[[str], None]
 RowProgress = Callable[[str, int, int], None]
@@ -33,6 +38,7 @@ class DemoResult:
     people: int
     ingests: tuple[IngestResult, ...]
     seconds: float
+    release: DemoRelease
 
     def totals(self, kind: Kind) -> tuple[int, int]:
         """(rows accepted, rows quarantined) for one kind across all bodies."""
@@ -41,6 +47,61 @@ class DemoResult:
             sum(r.rows_accepted for r in results),
             sum(r.rows_quarantined for r in results),
         )
+
+
+@dataclass(frozen=True)
+class DemoRelease:
+    request_id: int
+    evidence: str
+    directory: Path
+    release_verified: bool
+    audit: str
+    audit_verified: bool
+
+
+def _release_cycle(
+    service: Service,
+    tokens: dict[str, str],
+    directory: Path,
+    period: int,
+    report: Report,
+) -> DemoRelease:
+    """An analyst requests national tables; two IG officers approve; it is released."""
+    analyst = service.authenticate(tokens["analyst-1"])
+    officers = [service.authenticate(tokens[f"ig-officer-{n}"]) for n in (1, 2)]
+    specs = [load_catalogue().table(name) for name in DEMO_TABLES]
+    info = service.create_request(
+        analyst,
+        purpose="Annual WRES report: staff by ethnic group, body and staff group",
+        period=period,
+        tables=specs,
+    )
+    report(f"request    {info.id} by analyst-1: {', '.join(DEMO_TABLES)}")
+    info = service.submit_request(analyst, info.id)
+    evidence = info.evidence() or {}
+    report(
+        f"checks     {info.record.evidence} "
+        + "; ".join(str(reason) for reason in evidence.get("reasons", []))
+    )
+    for officer in officers:
+        info = service.approve_request(officer, info.id)
+    report(f"approved   by ig-officer-1 and ig-officer-2 (state {info.state})")
+    out = directory / "releases" / f"request-{info.id}"
+    service.export_release(analyst, info.id, out)
+    verified = verify_release(out, [service.signing_key("release").public_key])
+    report(
+        f"release    {out} (signature and hashes {'verified' if verified.ok else 'FAILED'})"
+    )
+    chain = service.verify_audit(officers[0])
+    report(f"audit      {chain.summary()}")
+    return DemoRelease(
+        info.id,
+        str(info.record.evidence),
+        out,
+        verified.ok,
+        chain.summary(),
+        chain.ok,
+    )
 
 
 def new_demo_dir(base: Path, now: datetime | None = None) -> Path:
@@ -136,6 +197,7 @@ def run_demo(
                 )
             if progress is not None:
                 progress(org, position, len(bodies))
+        release = _release_cycle(service, tokens, directory, period, report)
         return DemoResult(
             directory=directory,
             extracts_dir=extracts_dir,
@@ -145,6 +207,7 @@ def run_demo(
             people=synth.staff,
             ingests=tuple(ingests),
             seconds=time.perf_counter() - started,
+            release=release,
         )
     finally:
         service.close()

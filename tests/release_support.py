@@ -1,22 +1,18 @@
-"""Shared inputs for the release tests: a small cleared set, release fields, keys."""
+"""Shared inputs for the release tests: a cleared set from the engine, fields, keys."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from datetime import UTC, datetime
 
 from audit.events import ChainHead
 from audit.keys import SigningKey
 from governance.release import Approval, ReleaseInfo
-from governance.sdc import clear
-from governance.sdc.clear import (
-    ClearedCell,
-    ClearedSet,
-    ClearedTable,
-    Evidence,
-)
+from governance.sdc.clear import ClearedSet, apply
+from governance.sdc.derived import RelativeLikelihood, percentages_of, ref
+from governance.sdc.linked import LinkedSet
 from governance.sdc.policy import Policy, load_policy
-from governance.sdc.table import Dimension
+from governance.sdc.table import Dimension, InputCell, Table
 
 POLICY: Policy = load_policy("wres-wales")
 MOMENT = datetime(2025, 6, 30, 11, 30, 15, tzinfo=UTC)
@@ -24,7 +20,8 @@ HEAD = ChainHead(42, bytes(range(32)))
 
 DEPTS = ("Sales", "Ops")
 GRADES = ("G1", "G2", "G3")
-COUNTS = {
+SITES = ("North", "South")
+BY_GRADE = {
     ("Sales", "G1"): 25,
     ("Sales", "G2"): 7,
     ("Sales", "G3"): 30,
@@ -32,60 +29,53 @@ COUNTS = {
     ("Ops", "G2"): 15,
     ("Ops", "G3"): 18,
 }
+BY_SITE = {
+    ("Sales", "North"): 40,
+    ("Sales", "South"): 22,
+    ("Ops", "North"): 20,
+    ("Ops", "South"): 25,
+}
 
 
+@functools.cache
 def cleared_set(
-    depts: Sequence[str] = DEPTS, grades: Sequence[str] = GRADES
+    depts: tuple[str, str] = DEPTS,
+    grades: tuple[str, str, str] = GRADES,
+    *,
+    name: str = "staff_by_grade",
+    likelihood: bool = True,
 ) -> ClearedSet:
-    """A cleared dept x grade table (codes renamed by position) and a dept table."""
-    dept = Dimension("dept", "Total", {"Total": list(depts)})
-    grade = Dimension("grade", "Total", {"Total": list(grades)})
+    """Two linked tables (dept x grade with percentages, dept x site) and a relative
+    likelihood, cleared by the engine; codes are renamed by position."""
     rename_d = dict(zip(DEPTS, depts, strict=True))
     rename_g = dict(zip(GRADES, grades, strict=True))
-    counts = {(rename_d[d], rename_g[g]): v for (d, g), v in COUNTS.items()}
-    hidden = {(rename_d[d], rename_g[g]) for d in DEPTS for g in ("G2", "G3")}
-    small = (rename_d["Sales"], rename_g["G2"])
-    cells = []
-    for d in dept.codes:
-        for g in grade.codes:
-            total = sum(
-                v
-                for (dd, gg), v in counts.items()
-                if d in (dd, "Total") and g in (gg, "Total")
-            )
-            if (d, g) == small:
-                cells.append(ClearedCell((d, g), "<10", "primary", ("[c]",)))
-            elif (d, g) in hidden:
-                cells.append(ClearedCell((d, g), "[c]", "secondary", ("[c]",)))
-            else:
-                share = "" if g == "Total" else "50.0"
-                cells.append(ClearedCell((d, g), str(total), "published", (share,)))
-    table = ClearedTable(
-        name="staff_by_grade",
-        dimensions=(dept, grade),
-        measure="count",
-        cells=tuple(cells),
-        extra_columns=("percent_grade",),
-        token=clear._TOKEN,
+    dept = Dimension("dept", "Total", {"Total": list(depts)})
+    grade = Dimension("grade", "Total", {"Total": list(grades)})
+    site = Dimension("site", "Total", {"Total": list(SITES)})
+    by_grade = Table.from_cells(
+        name,
+        [dept, grade],
+        [
+            InputCell((rename_d[d], rename_g[g]), float(v))
+            for (d, g), v in BY_GRADE.items()
+        ],
     )
-    evidence = Evidence(
-        POLICY.id,
-        POLICY.version,
-        POLICY.sha256,
-        "auto",
-        "optimal",
-        "count",
-        12,
-        1,
-        3,
-        (),
-        (),
-        4,
-        0.01,
-        0.02,
+    by_site = Table.from_cells(
+        "staff_by_site",
+        [dept, site],
+        [InputCell((rename_d[d], s), float(v)) for (d, s), v in BY_SITE.items()],
     )
-    return ClearedSet(
-        tables=(table,), derived=(), evidence=evidence, token=clear._TOKEN
+    rl = RelativeLikelihood(
+        "g3_sales_vs_ops",
+        events_a=ref({"dept": rename_d["Sales"], "grade": rename_g["G3"]}),
+        population_a=ref({"dept": rename_d["Sales"]}),
+        events_b=ref({"dept": rename_d["Ops"], "grade": rename_g["G3"]}),
+        population_b=ref({"dept": rename_d["Ops"]}),
+    )
+    return apply(
+        LinkedSet([by_grade, by_site]),
+        POLICY,
+        derived=[*percentages_of(by_grade, "grade"), *([rl] if likelihood else [])],
     )
 
 

@@ -2,7 +2,9 @@
 
 For every cleared set: no published count is below the threshold; an independent
 audit of the published pattern (rebuilt from the cleared rows alone) finds no unsafe
-cell; ``wresgov check`` agrees; and raising ``min_count`` never publishes more cells.
+cell; ``wresgov check`` agrees; and raising ``min_count`` never publishes a cell the
+lower threshold hid as small (see that test for why "never publishes more cells" is
+not a property of least-cost patterns).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -111,14 +112,10 @@ def hidden_from_rows(linked: LinkedSet, cleared: ClearedSet) -> np.ndarray:
     return hidden
 
 
-def published(cleared: ClearedSet) -> int:
-    return sum(c.status == "published" for t in cleared.tables for c in t.cells)
-
-
 @EXAMPLES
-@given(linked_sets())
-def test_cleared_sets_are_safe(linked: LinkedSet) -> None:
-    rules = policy()
+@given(linked_sets(), st.sampled_from(["optimal", "fast", "auto"]))
+def test_cleared_sets_are_safe(linked: LinkedSet, method: str) -> None:
+    rules = policy(method=method)
     cleared = apply(linked, rules)
     min_count = rules.disclosure.primary.threshold.min_count
     for table_ in cleared.tables:
@@ -154,11 +151,29 @@ def test_check_agrees_with_protect(linked: LinkedSet) -> None:
 
 @EXAMPLES
 @given(linked_sets(), st.integers(11, 15))
-def test_raising_min_count_never_publishes_more_cells(
+def test_raising_min_count_never_publishes_a_cell_the_lower_one_hid_as_small(
     linked: LinkedSet, higher: int
 ) -> None:
+    """A higher threshold hides every cell a lower one found small, and more.
+
+    The literal "never publishes more cells" does not hold for least-cost patterns
+    under this attacker model, not even for an exact optimum: a higher threshold
+    widens the range a ``<N`` label states (1..N-1), so fewer complements can
+    protect the same small cells. Brute-force optima (cost ``cells``) publish 4 cells
+    of ``[[8, 3, 30], [8, 6, 2]]`` at ``min_count`` 10 but 5 at 11. What must hold,
+    and is tested here, is that raising the threshold never publishes a cell that was
+    small under the lower one, and never publishes a count under the higher one.
+    """
     lower = apply(linked, policy(10))
-    if lower.evidence.method_used.endswith(":baseline"):
-        pytest.skip("the baseline greedy method is not monotone in the threshold")
     raised = apply(linked, policy(higher))
-    assert published(raised) <= published(lower)
+    for low, high in zip(lower.tables, raised.tables, strict=True):
+        for before, after in zip(low.cells, high.cells, strict=True):
+            assert before.codes == after.codes
+            if before.status == "primary":
+                assert after.status == "primary"
+            if after.status == "published":
+                value = int(after.display)
+                assert value == 0 or value >= higher
+    primary_low = sum(c.status == "primary" for t in lower.tables for c in t.cells)
+    primary_high = sum(c.status == "primary" for t in raised.tables for c in t.cells)
+    assert primary_high >= primary_low

@@ -37,6 +37,7 @@ from tests.release_support import (
 )
 
 TABLE = "staff_by_grade"
+SITE_TABLE = "staff_by_site"
 EXPECTED_FILES = {
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -46,6 +47,8 @@ EXPECTED_FILES = {
     "evidence.json",
     f"tables/{TABLE}.csv",
     f"tables/{TABLE}.structure.yaml",
+    f"tables/{SITE_TABLE}.csv",
+    f"tables/{SITE_TABLE}.structure.yaml",
 }
 
 
@@ -141,17 +144,21 @@ def test_table_csv_is_the_engines_cleared_format_and_rechecks(
     cleared = cleared_set()
     out = tmp_path / "rel"
     write(out, cleared)
-    table = cleared.table(TABLE)
-    csv_path = out / "tables" / f"{TABLE}.csv"
-    assert csv_path.read_text(encoding="utf-8") == table.render_csv()
     manifest = json.loads((out / MANIFEST_NAME).read_bytes())
-    entry = next(t for t in manifest["tables"] if t["name"] == TABLE)
-    assert entry["content_sha256"] == table.digest()
-    assert entry["neutralised_cells"] == 0
-    dims = load_structure(out / "tables" / f"{TABLE}.structure.yaml")
-    assert tuple(dims) == table.dimensions
-    result = check_table(read_tidy(csv_path), POLICY, dims)
-    assert result.safe, result.findings
+    evidence = json.loads((out / "evidence.json").read_bytes())
+    assert [t["name"] for t in manifest["tables"]] == [TABLE, SITE_TABLE]
+    for table, entry, recorded in zip(
+        cleared.tables, manifest["tables"], evidence["tables"], strict=True
+    ):
+        csv_path = out / "tables" / f"{table.name}.csv"
+        assert csv_path.read_text(encoding="utf-8") == table.render_csv()
+        assert entry["content_sha256"] == table.digest() == recorded["sha256"]
+        assert entry["neutralised_cells"] == 0
+        dims = load_structure(out / "tables" / f"{table.name}.structure.yaml")
+        assert tuple(dims) == table.dimensions
+        result = check_table(read_tidy(csv_path), POLICY, dims)
+        assert result.safe, result.findings
+        assert result.hidden == sum(c.status != "published" for c in table.cells)
 
 
 def test_evidence_is_the_engines_and_json_holds_every_row(tmp_path: Path) -> None:
@@ -165,7 +172,7 @@ def test_evidence_is_the_engines_and_json_holds_every_row(tmp_path: Path) -> Non
     assert data["policy"]["sha256"] == POLICY.sha256
     assert set(data["symbols"]) == {"<10", "[c]", "[z]"}
     assert "fewer than 10" in data["symbols"]["<10"]
-    (table,) = data["tables"]
+    table, _ = data["tables"]
     assert table["csv"] == f"tables/{TABLE}.csv"
     assert len(table["rows"]) == len(cleared.table(TABLE).cells)
     by_codes = {(r["codes"]["dept"], r["codes"]["grade"]): r for r in table["rows"]}
@@ -176,9 +183,14 @@ def test_evidence_is_the_engines_and_json_holds_every_row(tmp_path: Path) -> Non
         "value": None,
         "extra": {"percent_grade": "[c]"},
     }
-    total = by_codes["Total", "Total"]
-    assert total["status"] == "published"
-    assert total["value"] == int(total["display"])
+    published = [r for r in table["rows"] if r["status"] == "published"]
+    assert published
+    for row in published:
+        assert row["value"] == int(row["display"])
+    (likelihood,) = [d for d in data["derived"] if d["kind"] == "relative_likelihood"]
+    assert likelihood["table"] is None
+    assert likelihood["display"] == cleared.derived[-1].display
+    assert likelihood["interval"] == cleared.derived[-1].interval_display
 
 
 def test_workbook_has_notes_and_one_sheet_per_table(tmp_path: Path) -> None:
@@ -186,7 +198,7 @@ def test_workbook_has_notes_and_one_sheet_per_table(tmp_path: Path) -> None:
     cleared = cleared_set()
     write(out, cleared)
     book = openpyxl.load_workbook(out / "release.xlsx")
-    assert book.sheetnames == ["notes", TABLE]
+    assert book.sheetnames == ["notes", TABLE, SITE_TABLE, "derived"]
     notes = {row[0]: row[1] for row in book["notes"].iter_rows(values_only=True)}
     assert notes["policy"] == "wres-wales version 1"
     assert notes["policy sha256"] == POLICY.sha256
@@ -205,6 +217,13 @@ def test_workbook_has_notes_and_one_sheet_per_table(tmp_path: Path) -> None:
         else:
             assert row[2] == cell.display
         assert row[3] == cell.status
+        if cell.extras[0] and cell.extras[0] != "[c]":
+            assert row[4] == float(cell.extras[0])
+    derived = list(book["derived"].iter_rows(values_only=True))
+    assert derived[0] == ("name", "kind", "display", "interval", "status")
+    rl = cleared.derived[-1]
+    shown = float(rl.display) if is_number_text(rl.display) else rl.display
+    assert derived[1:] == [(rl.name, rl.kind, shown, rl.interval_display, rl.status)]
     assert book.properties.created == MOMENT.replace(tzinfo=None)
     assert book.properties.modified == MOMENT.replace(tzinfo=None)
 
@@ -407,11 +426,15 @@ def test_formula_text_is_neutralised_in_csv_and_xlsx_and_still_rechecks(
                 is_number_text(value)
             )
     manifest = json.loads((out / MANIFEST_NAME).read_bytes())
-    assert manifest["tables"][0]["neutralised_cells"] == 2 * 4 + 3 * 2
+    # each dept code is on 4 rows (total and 3 grades), each grade code on 3
+    assert manifest["tables"][0]["neutralised_cells"] == 2 * 4 + 2 * 3
+    assert manifest["tables"][1]["neutralised_cells"] == 2 * 3
     dims = load_structure(out / "tables" / f"{TABLE}.structure.yaml")
     assert '\'=HYPERLINK("http://x","y")' in dims[0]
-    csv_path = out / "tables" / f"{TABLE}.csv"
-    assert check_table(read_tidy(csv_path), POLICY, dims).safe
+    for name in (TABLE, SITE_TABLE):
+        csv_path = out / "tables" / f"{name}.csv"
+        structure = load_structure(out / "tables" / f"{name}.structure.yaml")
+        assert check_table(read_tidy(csv_path), POLICY, structure).safe
     book = openpyxl.load_workbook(out / "release.xlsx")
     sheet = book[TABLE]
     for sheet_row in sheet.iter_rows(min_row=2):
@@ -461,22 +484,26 @@ def test_neutralise(text: str, expected: str) -> None:
     assert neutralise(text) == expected
 
 
-def test_negative_numbers_stay_numbers_in_csv_and_xlsx(tmp_path: Path) -> None:
-    from governance.release_render import _put
+def test_workbook_cells_numbers_stay_numbers_and_text_stays_text() -> None:
+    from governance.release_render import _fill
 
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
-    _put(sheet, 1, 1, "-1.50", numeric=True)
-    _put(sheet, 1, 2, "-1.50", numeric=False)
-    _put(sheet, 1, 3, "=A1", numeric=True)
-    _put(sheet, 1, 4, "-7", numeric=True)
-    assert sheet["A1"].value == -1.5
-    assert sheet["A1"].number_format == "0.00"
-    assert sheet["B1"].value == "-1.50"
-    assert sheet["C1"].value == "'=A1"
-    assert sheet["C1"].data_type == "s"
-    assert sheet["D1"].value == -7
+    header = ["-code", "a", "b", "c", "d"]
+    _fill(sheet, [header, ["-1.50", "-1.50", "=A1", "-7", "40.0"]], 1)
+    assert [c.value for c in sheet[1]] == ["'-code", "a", "b", "c", "d"]
+    assert all(c.font.b for c in sheet[1])
+    assert sheet["A2"].value == "-1.50"  # a code column: text, and a plain number
+    assert sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == -1.5
+    assert sheet["B2"].number_format == "0.00"
+    assert sheet["C2"].value == "'=A1"
+    assert sheet["C2"].data_type == "s"
+    assert sheet["D2"].value == -7
+    assert sheet["E2"].value == 40.0
+    assert sheet["E2"].number_format == "0.0"
+    assert sheet.freeze_panes == "A2"
 
 
 def test_a_control_character_xlsx_cannot_hold_is_refused(tmp_path: Path) -> None:
@@ -486,56 +513,25 @@ def test_a_control_character_xlsx_cannot_hold_is_refused(tmp_path: Path) -> None
 
 
 def test_unsafe_table_names_are_refused(tmp_path: Path) -> None:
-    from governance.sdc import clear
-    from governance.sdc.clear import ClearedTable
-
-    good = cleared_set()
-    table = good.tables[0]
-    for name in ("../t", "a/b", ".hidden", "", "x" * 101):
-        renamed = ClearedTable(
-            name=name,
-            dimensions=table.dimensions,
-            measure=table.measure,
-            cells=table.cells,
-            extra_columns=table.extra_columns,
-            token=clear._TOKEN,
-        )
-        bad = ClearedSet(
-            tables=(renamed,),
-            derived=(),
-            evidence=good.evidence,
-            token=clear._TOKEN,
-        )
+    for name in ("../t", "a/b", ".hidden", "x" * 101, "t\\u"):
         with pytest.raises(ReleaseError, match="released table name"):
-            write(tmp_path / "rel", bad)
+            write(tmp_path / "rel", cleared_set(name=name))
+    with pytest.raises(ReleaseError, match="differ only by case"):
+        write(tmp_path / "rel", cleared_set(name="Staff_By_Site"))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_long_table_names_get_unique_sheet_names() -> None:
     from governance.release_render import sheet_names
 
-    good = cleared_set()
-    table = good.tables[0]
-    from governance.sdc import clear
-    from governance.sdc.clear import ClearedTable
-
-    def named(name: str) -> ClearedTable:
-        return ClearedTable(
-            name=name,
-            dimensions=table.dimensions,
-            measure=table.measure,
-            cells=table.cells,
-            extra_columns=table.extra_columns,
-            token=clear._TOKEN,
-        )
-
     long = "a" * 40
-    names = sheet_names([named(long), named(long + "b"), named("Notes"), named("x")])
+    names = sheet_names([long, long + "b", "Notes", "x", "History"])
     assert names == {
         long: "a" * 31,
         long + "b": "a" * 29 + "~2",
         "Notes": "Notes~2",
         "x": "x",
+        "History": "History~2",
     }
 
 
@@ -563,3 +559,70 @@ def test_release_directory_is_written_with_fsync(
     write(tmp_path / "rel")
     # every file, the two directories, and the parent after the rename
     assert len(synced) == len(EXPECTED_FILES) + 2 + 1
+
+
+def test_a_release_without_title_or_loose_derived_values(tmp_path: Path) -> None:
+    key = signing_key()
+    out = tmp_path / "rel"
+    write(out, cleared_set(likelihood=False), key, info=release_info(title=""))
+    book = openpyxl.load_workbook(out / "release.xlsx")
+    assert book.sheetnames == ["notes", TABLE, SITE_TABLE]
+    items = [row[0] for row in book["notes"].iter_rows(values_only=True)]
+    assert "title" not in items
+    assert json.loads((out / MANIFEST_NAME).read_bytes())["title"] == ""
+    assert verify_release(out, [key.public_key]).ok
+
+
+def test_extra_file_content_must_be_bytes(tmp_path: Path) -> None:
+    with pytest.raises(ReleaseError, match="content must be bytes"):
+        write(tmp_path / "rel", extra_files={"r.html": "text"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_overlong_path_component_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ReleaseError, match="longer than 255 bytes"):
+        write(tmp_path / "rel", extra_files={"charts/" + "\u0175" * 128: b"x"})
+
+
+def test_evidence_listing_unsafe_cells_is_refused(tmp_path: Path) -> None:
+    import copy
+    import dataclasses
+
+    from governance.errors import DisclosureError
+
+    tampered = copy.copy(cleared_set())
+    tampered.evidence = dataclasses.replace(
+        tampered.evidence, unsafe=({"dept": "Sales", "grade": "G2"},)
+    )
+    with pytest.raises(DisclosureError, match="unsafe cells"):
+        write(tmp_path / "rel", tampered)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_columns_that_collide_once_neutralised_are_refused(tmp_path: Path) -> None:
+    from governance.sdc.clear import apply
+    from governance.sdc.linked import LinkedSet
+    from governance.sdc.table import Dimension, InputCell, Table
+
+    first = Dimension("=x", "All", {"All": ["a", "b"]})
+    second = Dimension("'=x", "All", {"All": ["c", "d"]})
+    cells = [InputCell((f, s), 20.0) for f in ("a", "b") for s in ("c", "d")]
+    cleared = apply(LinkedSet([Table.from_cells("t", [first, second], cells)]), POLICY)
+    with pytest.raises(ReleaseError, match="two columns have the same name"):
+        write(tmp_path / "rel", cleared)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_welsh_and_multiline_text_round_trips(tmp_path: Path) -> None:
+    key = signing_key()
+    purpose = "Adroddiad WRES i'r bwrdd — ŵ ŷ\nail linell\tgyda thab"
+    out = tmp_path / "rel"
+    write(out, key=key, info=release_info(purpose=purpose, title="Cymru gyfan"))
+    raw = (out / MANIFEST_NAME).read_bytes()
+    assert "ŵ ŷ".encode() in raw  # UTF-8, not \\u escapes
+    assert json.loads(raw)["purpose"] == purpose
+    book = openpyxl.load_workbook(out / "release.xlsx")
+    notes = {row[0]: row[1] for row in book["notes"].iter_rows(values_only=True)}
+    assert notes["purpose"] == purpose
+    assert notes["title"] == "Cymru gyfan"
+    assert verify_release(out, [key.public_key]).ok
