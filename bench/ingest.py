@@ -29,9 +29,11 @@ from governance.config import Settings
 from governance.service import Service
 home, url, extract = sys.argv[1], sys.argv[2] or None, Path(sys.argv[3])
 service = Service(Settings(home=Path(home), database_url=url))
-service.init()
+admin = service.authenticate(service.init().admin_token)
+service.add_principal(admin, "dm-bench", role="data_manager", body="7A1")
+data_manager = service.caller_for("dm-bench")
 started = time.perf_counter()
-result = service.ingest(extract, kind="staff", org="7A1", period=2026)
+result = service.ingest(data_manager, extract, kind="staff", org="7A1", period=2026)
 seconds = time.perf_counter() - started
 service.close()
 print(json.dumps({"rows": result.rows_read, "accepted": result.rows_accepted,
