@@ -15,6 +15,7 @@ from governance.access_policy import load_access_policy
 from governance.errors import AccessDeniedError, GovernanceError
 from governance.models import AuditQuery
 from governance.service import Service
+from governance.tablespec import TableSpec
 from tests.factories import make_row, principal, write_extract
 
 ROLES = ("admin", "data_manager", "analyst", "ig_officer", "publisher", "downstream")
@@ -32,6 +33,29 @@ def _ingest(s: Service, c: Subject, tmp: Path, body: str | None) -> object:
     return s.ingest(c, path, kind="staff", org=body or OWN, period=2026)
 
 
+SPEC = TableSpec(
+    name="t", source="staff", measure="headcount", dimensions=("body", "wres_group")
+)
+
+
+def _create(s: Service, c: Subject, tmp: Path, body: str | None) -> object:
+    return s.create_request(
+        c, purpose="Access matrix request purpose", period=2026, tables=[SPEC]
+    )
+
+
+def _approve(s: Service, c: Subject, tmp: Path, body: str | None) -> object:
+    return s.approve_request(c, _checked_request(s))
+
+
+def _checked_request(s: Service) -> int:
+    analyst = s.caller_for("matrix-analyst")
+    info = s.create_request(
+        analyst, purpose="Access matrix request purpose", period=2026, tables=[SPEC]
+    )
+    return s.submit_request(analyst, info.id).id
+
+
 #: (service call, permission it needs, whether the body matters)
 ACTIONS: dict[str, tuple[Call, str, bool]] = {
     "ingest": (_ingest, "extract.ingest", True),
@@ -40,6 +64,8 @@ ACTIONS: dict[str, tuple[Call, str, bool]] = {
     "audit_verify": (lambda s, c, t, b: s.verify_audit(c), "audit.verify", False),
     "audit_checkpoint": (lambda s, c, t, b: s.checkpoint(c), "audit.checkpoint", False),
     "audit_report": (lambda s, c, t, b: s.audit_report(c), "audit.read", False),
+    "request_create": (_create, "request.create", False),
+    "request_approve": (_approve, "request.review", False),
     "principal_add": (
         lambda s, c, t, b: s.add_principal(c, f"p{id(t) % 10**6}{b}", role="downstream"),
         "principal.manage",
@@ -63,6 +89,7 @@ def test_access_matrix(service: Service, tmp_path: Path, role: str) -> None:
     caller = principal(
         service, f"the-{role}", role, OWN if role == "data_manager" else None
     )
+    principal(service, "matrix-analyst", "analyst")
     unexpected: list[str] = []
     denials = 0
     for name, (call, permission, scoped) in ACTIONS.items():
