@@ -932,7 +932,8 @@ def check_command(
 ) -> None:
     """Check TABLE before publication. Exit 0 safe, 1 unsafe, 2 unusable input."""
     from governance.errors import UserError
-    from governance.sdc.check import check_table, render_json, render_junit, render_text
+    from governance.sdc.check import check_table
+    from governance.sdc.check_report import render_json, render_junit, render_text
     from governance.sdc.policy import load_policy
     from governance.sdc.structure import load_structure
     from governance.sdc.tidy import read_tidy

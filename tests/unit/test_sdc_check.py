@@ -9,13 +9,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from governance.errors import TableError
-from governance.sdc.check import (
-    CheckResult,
-    check_table,
-    render_json,
-    render_junit,
-    render_text,
-)
+from governance.sdc.check import CheckResult, check_table
+from governance.sdc.check_report import render_json, render_junit, render_text
 from governance.sdc.policy import Policy, load_policy, policy_from_mapping
 from governance.sdc.structure import parse_structure
 from governance.sdc.tidy import read_tidy
