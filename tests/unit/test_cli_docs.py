@@ -22,7 +22,8 @@ this page is stale. Every command reads its settings from `WRESGOV_*` variables 
 [configuration.md](configuration.md)). Errors print one line on stderr and exit with
 the code of their class (`governance/errors.py`): 10 configuration, 11 policy,
 12 ingest rejected, 13 access denied, 14 invalid transition, 15 unusable table,
-16 not found, 20 disclosure, 21 audit integrity; 2 for a usage error.
+16 not found, 17 conflict, 18 release, 20 disclosure, 21 audit integrity; 2 for
+a usage error (and for `wresgov check` on an unusable table).
 """
 
 
