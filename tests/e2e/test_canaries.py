@@ -111,5 +111,8 @@ def test_canaries_never_leak(gov_settings: Settings, tmp_path: Path) -> None:
         ).parent
         files = [p for p in store_dir.iterdir() if p.is_file()]
         assert files
+        master = (gov_settings.resolved_key_dir / "master.key").read_bytes()
         for path in files:
             assert_clean(path.read_bytes(), path.name)
+            data = path.read_bytes()
+            assert master not in data and master.hex().encode() not in data, path
