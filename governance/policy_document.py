@@ -1,4 +1,4 @@
-"""Read one sectioned policy file (YAML) into a mapping and the SHA-256 of its bytes.
+"""Read one sectioned policy file (YAML, or TOML by suffix) into a mapping and the SHA-256 of its bytes.
 
 Owns the file-level rules shared by the access and release policies: UTF-8 text, safe
 YAML with duplicate keys refused, a mapping at the top, an ``id`` that equals the file
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,15 @@ def parse_policy_document(
     except UnicodeDecodeError:
         raise PolicyError(f"{source}: not UTF-8 text") from None
     try:
-        # S506: _UniqueKeyLoader is a SafeLoader subclass.
-        data: Any = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506
+        if source.endswith(".toml"):
+            data: Any = tomllib.loads(text)
+        else:
+            # S506: _UniqueKeyLoader is a SafeLoader subclass.
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506
     except _DuplicateKeyError as exc:
         raise PolicyError(f"{source}: {exc}") from None
+    except tomllib.TOMLDecodeError:
+        raise PolicyError(f"{source}: not valid TOML") from None
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f" (line {line + 1})" if line is not None else ""

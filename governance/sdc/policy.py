@@ -23,16 +23,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from governance.errors import PolicyError
+from governance.policy_document import parse_policy_document
 from governance.policy_files import default_policy_dir
 
 ZerosMode = Literal["publish", "suppress", "small"]
@@ -284,51 +283,9 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key given twice in one mapping."""
-
-
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode
-) -> dict[Any, Any]:
-    keys: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in keys:
-            raise PolicyError(
-                f"line {key_node.start_mark.line + 1}: key {key!r} is given twice"
-            )
-        keys.add(key)
-    return dict(loader.construct_mapping(node))
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
-
-
 def _parse(content: bytes, source: str) -> dict[str, Any]:
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PolicyError(f"{source}: not UTF-8 text") from None
-    try:
-        if source.endswith(".toml"):
-            data: Any = tomllib.loads(text)
-        else:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
-    except PolicyError as exc:
-        raise PolicyError(f"{source}: {exc}") from None
-    except tomllib.TOMLDecodeError:
-        raise PolicyError(f"{source}: not valid TOML") from None
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        where = f" (line {line + 1})" if line is not None else ""
-        raise PolicyError(f"{source}: not valid YAML{where}") from None
-    if not isinstance(data, dict):
-        raise PolicyError(f"{source}: a policy file must be a mapping of keys")
-    return data
+    """YAML (duplicate keys refused) or TOML, as every policy file is read."""
+    return parse_policy_document(content, source=source).data
 
 
 def method_name(name: str | None) -> MethodName | None:
