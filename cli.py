@@ -10,9 +10,10 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -355,17 +356,32 @@ def principal() -> None:
     """Manage principals (admin): add, list, revoke."""
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _grant_options(command: F) -> F:
+    """NAME, --role, --org and --expires: what a grant is made of."""
+    for option in reversed(
+        [
+            click.argument("name"),
+            click.option("--role", type=click.Choice(ROLE_NAMES), required=True),
+            click.option(
+                "--org",
+                help="Body code the grant is limited to (data managers need one).",
+            ),
+            click.option(
+                "--expires",
+                type=click.DateTime(formats=["%Y-%m-%d"]),
+                help="Date (YYYY-MM-DD) from which the grant no longer works.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @principal.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(ROLE_NAMES), required=True)
-@click.option(
-    "--org", help="Body code the grant is limited to (data managers need one)."
-)
-@click.option(
-    "--expires",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Date (YYYY-MM-DD) from which the grant no longer works.",
-)
+@_grant_options
 @click.pass_context
 def principal_add(
     ctx: click.Context,
@@ -421,14 +437,7 @@ def grant() -> None:
 
 
 @grant.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(ROLE_NAMES), required=True)
-@click.option("--org", help="Body code the grant is limited to.")
-@click.option(
-    "--expires",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Date (YYYY-MM-DD) from which the grant no longer works.",
-)
+@_grant_options
 @click.pass_context
 def grant_add(
     ctx: click.Context,
