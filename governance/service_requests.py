@@ -225,11 +225,14 @@ class RequestActions(AuditActions):
         request_id: int,
         exc: AccessDeniedError | InvalidTransitionError,
     ) -> None:
+        # A workflow refusal (wrong state, failed guard) is not an access denial:
+        # it is recorded as an error, so denial counts and flags stay about access.
+        denied = isinstance(exc, AccessDeniedError)
         reason = getattr(exc, "reason", None) or "invalid_transition"
         self._record_failure(
             self._who(caller, permission, None),
             audit_action,
-            outcome="deny",
+            outcome="deny" if denied else "error",
             resource=f"request:{request_id}",
             detail={"permission": permission, "reason": reason},
         )
