@@ -25,16 +25,21 @@ cells the caller already holds.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from governance.sdc.highs import Status
 from governance.sdc.intruder import Intruder
+from governance.sdc.leaflp import Change, LeafSolver
+from governance.sdc.leafspace import LeafSpace, build_leaf_space
 from governance.sdc.linear import ConstraintSystem, build_system
+from governance.sdc.local import propagate
 from governance.sdc.problem import BoolArray, FloatArray, ProtectionProblem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AuditResult:
     """The intruder's intervals for one hidden pattern, and the verdict."""
 
@@ -134,11 +139,115 @@ def violations(problem: ProtectionProblem, system: ConstraintSystem) -> BoolArra
     return bad
 
 
+class Bounder:
+    """Exact bounds of hidden cells, cheapest method first.
+
+    In order: a cell pinned by a single row is exact at once; a bound that some
+    table already seen reaches, and that bound propagation shows cannot be beaten,
+    is exact; column generation in leaf space usually proves the bound with a
+    handful of leaves; the LP over the cell's whole component settles the rest.
+    Every table found on the way is kept as a witness for other cells.
+    """
+
+    def __init__(
+        self,
+        problem: ProtectionProblem,
+        system: ConstraintSystem,
+        hidden: BoolArray,
+        leaves: LeafSpace | None,
+        witnesses: Sequence[Change] = (),
+    ) -> None:
+        self.problem = problem
+        self.intruder = Intruder(problem, system, hidden)
+        it = self.intruder
+        lo, hi = it.lower.copy(), it.upper.copy()
+        fixed = ~it.unknown
+        lo[fixed] = it.known_value[fixed]
+        hi[fixed] = it.known_value[fixed]
+        self.outer_lo, self.outer_hi, _ = propagate(system, lo, hi)
+        self.tol = tolerance(problem)
+        values = problem.values
+        # The true table is a witness, and the leaf-space search works in changes
+        # from it, only when it is itself feasible. A checked table has placeholder
+        # values in its hidden cells, so there only the plain LPs are used.
+        self.reference = not (
+            contradictions(problem, hidden).any() or violations(problem, system).any()
+        )
+        self.wmin = values.copy()
+        self.wmax = values.copy()
+        self.found: list[Change] = []
+        """Tables found feasible for this pattern, as changes from the true one."""
+        self._absorbed = 0
+        if not self.reference:
+            self.wmin[hidden] = np.inf
+            self.wmax[hidden] = -np.inf
+        else:
+            # Tables a caller found for a pattern this one only relaxes stay feasible.
+            for change in witnesses:
+                self._witness(change)
+            self.intruder.sink = self.found
+        self.solver: LeafSolver | None = None
+        if leaves is not None and self.reference:
+            low, high = problem.hidden_bounds(hidden)
+            self.solver = LeafSolver(
+                leaves, low - values, high - values, hidden[leaves.leaves],
+                batch=20, max_rounds=8,
+            )  # fmt: skip
+
+    @property
+    def lp_solves(self) -> int:
+        extra = self.solver.lp_solves if self.solver is not None else 0
+        return self.intruder.lp_solves + extra
+
+    def bound(self, cell: int, side: int) -> float:
+        """Exact minimum (side=-1) or maximum (side=+1) of a hidden cell."""
+        it = self.intruder
+        if it.pinned[cell]:
+            return float(it.pinned_value[cell])
+        value = float(self.problem.values[cell])
+        outer = float(self.outer_hi[cell] if side > 0 else self.outer_lo[cell])
+        seen = float(self.wmax[cell] if side > 0 else self.wmin[cell])
+        if abs(seen - outer) <= self.tol:
+            return outer
+        if self.solver is not None:
+            found = self.solver.bound(cell, side, outer=abs(outer - value))
+            if found.status is Status.OPTIMAL:
+                self.found.append(found.change)
+                self._absorb()
+                return value + found.value
+            if found.status is Status.UNBOUNDED:
+                return float(np.inf) if side > 0 else float(it.lower[cell])
+        bound = it.bound(cell, side)
+        self._absorb()
+        return bound
+
+    def _witness(self, change: Change) -> None:
+        moved = self.problem.values[change.cells] + change.delta
+        np.maximum.at(self.wmax, change.cells, moved)
+        np.minimum.at(self.wmin, change.cells, moved)
+
+    def _absorb(self) -> None:
+        """Take every table found since the last call as a witness."""
+        for change in self.found[self._absorbed :]:
+            self._witness(change)
+        self._absorbed = len(self.found)
+
+    def proven_safe(self, cell: int, width: float, up: float, down: float) -> bool:
+        """True when witnesses alone show the cell is protected."""
+        lo, hi = float(self.wmin[cell]), float(self.wmax[cell])
+        tol = self.tol
+        if self.problem.integral:
+            lo, hi = float(np.ceil(lo - tol)), float(np.floor(hi + tol))
+            tol = 1e-9
+        return hi - lo >= width - tol and hi >= up - tol and lo <= down + tol
+
+
 def audit(
     problem: ProtectionProblem,
     hidden: BoolArray,
     *,
     system: ConstraintSystem | None = None,
+    leaves: LeafSpace | None = None,
 ) -> AuditResult:
     """Compute every hidden cell's exact interval and judge the pattern.
 
@@ -152,12 +261,15 @@ def audit(
     if hidden.shape != (problem.size,):
         raise ValueError("audit: hidden must have one entry per cell")
     system = system if system is not None else build_system(problem)
-    intruder = Intruder(problem, system, hidden)
+    if leaves is None:
+        leaves = build_leaf_space(problem, system)
+    bounder = Bounder(problem, system, hidden, leaves)
+    intruder = bounder.intruder
     lower = problem.values.astype(np.float64, copy=True)
     upper = problem.values.astype(np.float64, copy=True)
     for cell in _audit_order(intruder):
-        lower[cell] = intruder.bound(int(cell), -1)
-        upper[cell] = intruder.bound(int(cell), +1)
+        lower[cell] = bounder.bound(int(cell), -1)
+        upper[cell] = bounder.bound(int(cell), +1)
     tol = tolerance(problem)
     lower, upper = round_inwards(problem, lower, upper, tol)
     unsafe = judge(problem, hidden, lower, upper, tol if not problem.integral else 1e-9)
@@ -173,7 +285,7 @@ def audit(
             int(i) for i in np.flatnonzero(contradictions(problem, hidden))
         ),
         violated=tuple(int(i) for i in np.flatnonzero(violations(problem, system))),
-        lp_solves=intruder.lp_solves,
+        lp_solves=bounder.lp_solves,
         seconds=time.perf_counter() - started,
     )
 
@@ -183,35 +295,35 @@ def find_unsafe(
     hidden: BoolArray,
     *,
     system: ConstraintSystem | None = None,
-    intruder: Intruder | None = None,
-) -> tuple[list[int], Intruder]:
+    leaves: LeafSpace | None = None,
+    witnesses: Sequence[Change] = (),
+) -> tuple[list[int], Bounder]:
     """Return the audit's unsafe primary cells, solving as few LPs as possible.
 
     The verdict is exactly ``audit(problem, hidden).unsafe`` (same intruder, same
     semantics); only the intervals of cells already proven safe are left inexact.
-    A cell is proven safe as soon as the optimal vertices seen so far (witnesses)
-    spread it at least as wide as required, so on a well-protected pattern most
-    primary cells need no LP of their own. Also returns the ``Intruder``, whose
-    models stay warm for certificates.
+    A cell is proven safe as soon as the tables seen so far (witnesses) spread it
+    as wide as required, so on a well-protected pattern most primary cells need no
+    LP of their own. Also returns the ``Bounder``, whose models stay warm for
+    certificates.
     """
     system = system if system is not None else build_system(problem)
-    if intruder is None:
-        intruder = Intruder(problem, system, hidden)
-    tol = tolerance(problem)
+    bounder = Bounder(problem, system, hidden, leaves, witnesses)
+    intruder = bounder.intruder
+    tol = bounder.tol
     width, reach_up, reach_down = problem.protection_targets()
-    unsafe: list[int] = []
-    exposed = np.flatnonzero(problem.primary & ~hidden)
-    unsafe.extend(int(c) for c in exposed)
-    cells = [c for c in _audit_order(intruder) if problem.primary[c]]
-    for cell in cells:
+    unsafe: list[int] = [int(c) for c in np.flatnonzero(problem.primary & ~hidden)]
+    for cell in _audit_order(intruder):
+        if not problem.primary[cell]:
+            continue
         if intruder.pinned[cell]:
             unsafe.append(cell)
             continue
-        intruder.prepare(cell)
-        if _proven(problem, intruder, cell, width, reach_up, reach_down, tol):
+        args = (float(width[cell]), float(reach_up[cell]), float(reach_down[cell]))
+        if bounder.proven_safe(cell, *args):
             continue
-        lo = np.array([intruder.bound(cell, -1)])
-        hi = np.array([intruder.bound(cell, +1)])
+        lo = np.array([bounder.bound(cell, -1)])
+        hi = np.array([bounder.bound(cell, +1)])
         lo, hi = round_inwards(problem, lo, hi, tol)
         one = np.zeros(problem.size, dtype=bool)
         one[cell] = True
@@ -220,30 +332,7 @@ def find_unsafe(
         lower[cell], upper[cell] = lo[0], hi[0]
         if judge(problem, one, lower, upper, 1e-9 if problem.integral else tol)[cell]:
             unsafe.append(cell)
-    return sorted(unsafe), intruder
-
-
-def _proven(
-    problem: ProtectionProblem,
-    intruder: Intruder,
-    cell: int,
-    width: FloatArray,
-    reach_up: FloatArray,
-    reach_down: FloatArray,
-    tol: float,
-) -> bool:
-    """True when witnesses alone already show the cell is protected."""
-    lo, hi = intruder.witness_range(cell)
-    if not np.isfinite(lo):
-        return False
-    if problem.integral:
-        lo, hi = float(np.ceil(lo - tol)), float(np.floor(hi + tol))
-        tol = 1e-9
-    return bool(
-        hi - lo >= width[cell] - tol
-        and hi >= reach_up[cell] - tol
-        and lo <= reach_down[cell] + tol
-    )
+    return sorted(unsafe), bounder
 
 
 def _audit_order(intruder: Intruder) -> list[int]:

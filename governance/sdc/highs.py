@@ -138,6 +138,10 @@ class Model:
         n = int(values.shape[0])
         self._h.setSolution(n, _i32(np.arange(n)), _f64(values))
 
+    def clear_solution(self) -> None:
+        """Forget the last solution and any start offered, keeping the model."""
+        self._h.clearSolver()
+
     def solve(self) -> Status:
         """Run HiGHS and classify the outcome."""
         self._h.run()

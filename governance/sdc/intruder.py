@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from governance.sdc.highs import Model, Status
+from governance.sdc.leaflp import Change
 from governance.sdc.linear import ConstraintSystem, row_components
 from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
 
@@ -118,6 +119,8 @@ class Intruder:
         self._lo[self.pinned] = self.pinned_value[self.pinned]
         self._hi[self.pinned] = self.pinned_value[self.pinned]
         self._infeasible_component: set[int] = set()
+        self.sink: list[Change] | None = None
+        """Where to put every optimal vertex as a change from the true values."""
 
     # -- by-hand elimination -------------------------------------------------
 
@@ -223,6 +226,10 @@ class Intruder:
     def _record(self, lp: _ComponentLP) -> None:
         x = lp.model.values()
         cells = lp.cells
+        if self.sink is not None:
+            delta = x - self.problem.values[cells]
+            moved = np.abs(delta) > self.tol
+            self.sink.append(Change(cells[moved].astype(np.int64), delta[moved]))
         np.minimum.at(self._wmin, cells, x)
         np.maximum.at(self._wmax, cells, x)
         at_lo = x <= self.lower[cells] + self.tol

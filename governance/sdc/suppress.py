@@ -1,14 +1,14 @@
 """Complementary suppression: choose the cells to hide besides the primary ones.
 
-``protect`` is the one interface the pipeline (``governance.sdc.clear``) calls.
-This module holds the baseline method, used for every method name until the
-optimising methods land: a greedy repair loop driven by the exact attacker
-(``attack.find_unsafe``). While some primary cell is unsafe, it hides, in one
-relation containing that cell, the cheapest candidate not yet hidden (ties broken by
-cell index, so results are deterministic); then it tries to publish again, cheapest
-saving first, every complementary cell whose removal keeps the pattern safe. Every
-pattern it returns has passed the same audit as the pipeline runs afterwards, so it
-is safe by construction; it is not minimal.
+``protect`` is the one interface the pipeline (``governance.sdc.clear``) calls. It
+dispatches to ``governance.sdc.suppress_fast`` (propagation greedy, exact repair by
+cuts, pruning; deterministic) or ``governance.sdc.suppress_optimal`` (MILP with row
+generation on HiGHS, started from the fast pattern, under a time limit), or picks by
+size (``auto``). Whatever the method, the last step is the exact attacker audit's
+verdict (``attack.find_unsafe``) on the pattern it returns: a pattern with any
+unsafe primary cell is repaired, and if that fails the call raises rather than
+return it. Both methods protect against the same intruder as the audit, label
+bounds included. See docs/suppression-methods.md.
 
 It never reads files or logs, and never returns a value of a hidden cell.
 """
@@ -24,11 +24,21 @@ import numpy as np
 
 from governance.errors import DisclosureError
 from governance.sdc.attack import find_unsafe
-from governance.sdc.linear import build_system
+from governance.sdc.cuts import CutBuilder
+from governance.sdc.leafspace import LeafSpace, build_leaf_space
+from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.problem import BoolArray, ProtectionProblem
+from governance.sdc.suppress_fast import protect_fast, repair
+from governance.sdc.suppress_optimal import protect_optimal
 
 MethodName = Literal["optimal", "fast", "auto"]
 Progress = Callable[[str, float], None]
+
+#: ``auto`` uses the optimal method up to this many cells that may be hidden.
+AUTO_OPTIMAL_CANDIDATES = 400
+#: Above this many cells, pruning checks at most this many offers exactly.
+PRUNE_FULL_LIMIT = 5000
+PRUNE_CHECKS_LARGE = 200
 
 
 @dataclass(frozen=True)
@@ -37,60 +47,22 @@ class SuppressionResult:
     """Primary and complementary cells to hide."""
     secondary: BoolArray
     method: str
+    """The method that produced the pattern (``fast`` or ``optimal``)."""
     objective: float
     """Total cost of the complementary cells."""
     optimal: bool
     """Whether the pattern is proven to be of least cost."""
     seconds: float
+    lower_bound: float | None = None
+    """Proven lower bound on the cost of any safe pattern (``optimal`` only)."""
 
 
-def _relations_of(problem: ProtectionProblem) -> list[list[int]]:
-    """For every cell, the indices of the relations it belongs to."""
-    member: list[list[int]] = [[] for _ in range(problem.size)]
-    for index, relation in enumerate(problem.relations):
-        member[relation.total].append(index)
-        for child in relation.children:
-            member[child].append(index)
-    return member
-
-
-def _cells(problem: ProtectionProblem, relation: int) -> tuple[int, ...]:
-    rel = problem.relations[relation]
-    return (rel.total, *rel.children)
-
-
-def _cheapest_near(
-    problem: ProtectionProblem, member: list[list[int]], hidden: BoolArray, cell: int
-) -> int | None:
-    """The cheapest unhidden candidate in the relations nearest ``cell``.
-
-    Looks first in the relations containing the cell, then, when those hold no
-    candidate, in the relations of the hidden cells found there, and so on outwards.
-    """
-    cost = problem.cost
-    seen_relations: set[int] = set()
-    seen_cells = {cell}
-    frontier = [cell]
-    while frontier:
-        best: tuple[float, int] | None = None
-        reached: list[int] = []
-        for current in frontier:
-            for relation in member[current]:
-                if relation in seen_relations:
-                    continue
-                seen_relations.add(relation)
-                for other in _cells(problem, relation):
-                    if problem.candidate[other] and not hidden[other]:
-                        key = (float(cost[other]), other)
-                        if best is None or key < best:
-                            best = key
-                    elif hidden[other] and other not in seen_cells:
-                        seen_cells.add(other)
-                        reached.append(other)
-        if best is not None:
-            return best[1]
-        frontier = reached
-    return None
+def choose_method(problem: ProtectionProblem, method: MethodName) -> str:
+    """Resolve ``auto``: the optimal MILP for small problems, fast otherwise."""
+    if method != "auto":
+        return method
+    small = int(problem.usable_candidates().sum()) <= AUTO_OPTIMAL_CANDIDATES
+    return "optimal" if small else "fast"
 
 
 def protect(
@@ -103,54 +75,61 @@ def protect(
 ) -> SuppressionResult:
     """Return a safe hidden pattern for ``problem``.
 
+    ``time_limit`` bounds the optimal method's search (the fast method needs none);
+    ``seed`` is accepted for interface stability and unused: both methods are
+    deterministic.
+
     Raises:
-        DisclosureError: no choice of complementary cells can protect every primary
-            cell (the table has too few candidates).
+        DisclosureError: some primary cell cannot be protected even with every
+            candidate hidden.
     """
-    del seed, time_limit  # the baseline is deterministic and needs no time limit
+    del seed
     started = time.perf_counter()
     problem.check()
     system = build_system(problem)
-    member = _relations_of(problem)
-    hidden = problem.primary.copy()
-    cost = problem.cost
-    rounds = 0
-    while True:
-        unsafe, _ = find_unsafe(problem, hidden, system=system)
-        unsafe = [cell for cell in unsafe if problem.primary[cell]]
-        if not unsafe:
-            break
-        rounds += 1
-        if progress is not None:
-            progress("suppress", min(0.9, rounds / (rounds + 10)))
-        added = False
-        for cell in unsafe:
-            best = _cheapest_near(problem, member, hidden, cell)
-            if best is not None:
-                hidden[best] = True
-                added = True
-        if not added:
-            raise DisclosureError(
-                "no complementary cells can protect every small cell of this table"
-            )
-    secondary = hidden & ~problem.primary
-    # Publish again what is not needed, biggest saving first.
-    order = sorted(
-        (int(c) for c in np.flatnonzero(secondary)), key=lambda c: (-cost[c], c)
-    )
-    for cell in order:
-        hidden[cell] = False
-        unsafe, _ = find_unsafe(problem, hidden, system=system)
-        if any(problem.primary[c] for c in unsafe):
-            hidden[cell] = True
-    secondary = hidden & ~problem.primary
+    leaves = build_leaf_space(problem, system)
+    chosen = choose_method(problem, method)
+    checks = None if problem.size <= PRUNE_FULL_LIMIT else PRUNE_CHECKS_LARGE
+    hidden = protect_fast(problem, system, leaves, max_checks=checks, progress=progress)
+    proven = False
+    lower_bound: float | None = None
+    if chosen == "optimal":
+        left = max(time_limit - (time.perf_counter() - started), 0.1)
+        outcome = protect_optimal(
+            problem, system, leaves, hidden, time_limit=left, progress=progress
+        )
+        hidden, proven, lower_bound = (
+            outcome.hidden,
+            outcome.proven,
+            outcome.lower_bound,
+        )
+    hidden = _checked(problem, hidden, system, leaves)
     if progress is not None:
-        progress("suppress", 1.0)
+        progress("done", 1.0)
+    secondary = hidden & ~problem.primary
     return SuppressionResult(
         hidden=hidden,
         secondary=secondary,
-        method=f"{method}:baseline",
-        objective=float(cost[secondary].sum()),
-        optimal=False,
+        method=chosen,
+        objective=float(problem.cost[secondary].sum()),
+        optimal=proven,
         seconds=time.perf_counter() - started,
+        lower_bound=lower_bound,
     )
+
+
+def _checked(
+    problem: ProtectionProblem,
+    hidden: BoolArray,
+    system: ConstraintSystem,
+    leaves: LeafSpace | None,
+) -> BoolArray:
+    """The audit's verdict as the last step: repair once, or refuse."""
+    unsafe, _ = find_unsafe(problem, hidden, system=system, leaves=leaves)
+    if not unsafe:
+        return hidden
+    hidden = repair(problem, system, leaves, hidden, CutBuilder(problem, system))
+    unsafe, _ = find_unsafe(problem, hidden, system=system, leaves=leaves)
+    if unsafe:  # pragma: no cover - repair ends only when the audit is clean
+        raise DisclosureError(f"{len(unsafe)} small cells could not be protected")
+    return np.asarray(hidden, dtype=bool)

@@ -1,0 +1,341 @@
+"""The fast complementary-suppression method: propagate, repair with cuts, prune.
+
+Owns the heuristic behind ``protect(method="fast")``. Three deterministic phases:
+
+1. **Propagation greedy.** Bound propagation (``governance.sdc.local``) is the
+   intruder's row-by-row reasoning, label bounds included (``<10`` is 0..9 or
+   1..9, ``[c]`` is at least the threshold). While it narrows some primary cell
+   below its protection, the row that binds the cell's bound names the cure: hide
+   the cheapest cell of that row with room to move the right way (enough room
+   first, then smaller values, then index); if none is left, follow the binding row
+   of a hidden cell in that row, up to four steps. All such choices of one round
+   are made together, then propagation runs again. This is linear in the table
+   per round and removes most of the work before any LP.
+2. **Exact repair.** The exact audit (``attack.find_unsafe``) finds what
+   propagation cannot: cells pinned or narrowed by combining rows. For each, the
+   LP certificate of its bounds gives a capacity cut (``governance.sdc.cuts``)
+   that every safe pattern satisfies; the cheapest cells covering it are hidden.
+   Hiding more never narrows an interval, so the loop ends, and it ends safe. A
+   cut no candidate can cover proves the cell cannot be protected at all.
+3. **Pruning.** Complementary cells are offered back, most expensive first; one is
+   published again when propagation and then the exact audit both stay clean.
+   Propagation rejects most offers without an LP.
+
+Nothing here reads a clock: the same problem always gives the same pattern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from governance.errors import DisclosureError
+from governance.sdc.attack import Bounder, find_unsafe
+from governance.sdc.cuts import Cut, CutBuilder
+from governance.sdc.leaflp import Change
+from governance.sdc.leafspace import LeafSpace
+from governance.sdc.linear import ConstraintSystem
+from governance.sdc.local import propagate, propagate_with_reasons
+from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
+
+Progress = Callable[[str, float], None]
+_DEPTH = 4
+
+
+def _outer_unsafe(
+    problem: ProtectionProblem,
+    system: ConstraintSystem,
+    hidden: BoolArray,
+) -> tuple[BoolArray, FloatArray, FloatArray, IntArray, IntArray]:
+    """Primary cells that bound propagation alone already shows are unprotected."""
+    lo, hi = problem.hidden_bounds(hidden)
+    lo, hi, _, why_lo, why_hi = propagate_with_reasons(system, lo, hi)
+    width, reach_up, reach_down = problem.protection_targets()
+    if problem.integral:
+        rlo, rhi = np.ceil(lo - 1e-7), np.floor(hi + 1e-7)
+    else:
+        rlo, rhi = lo, hi
+    with np.errstate(invalid="ignore"):
+        bad = problem.primary & (
+            (rhi - rlo < width - 1e-9)
+            | (rhi < reach_up - 1e-9)
+            | (rlo > reach_down + 1e-9)
+        )
+    return bad, lo, hi, why_lo, why_hi
+
+
+class _Greedy:
+    """Phase 1: choose complements from the rows that bind propagated bounds."""
+
+    def __init__(self, problem: ProtectionProblem, system: ConstraintSystem) -> None:
+        self.p = problem
+        self.s = system
+        self.usable = problem.usable_candidates()
+        everything = np.ones(problem.size, dtype=bool)
+        self.label_lo, self.label_hi = problem.hidden_bounds(everything)
+        self.width = problem.protection_targets()[0]
+
+    def run(self, hidden: BoolArray, rounds: int = 500) -> BoolArray:
+        hidden = hidden.copy()
+        for _ in range(rounds):
+            bad, lo, hi, why_lo, why_hi = _outer_unsafe(self.p, self.s, hidden)
+            chosen: set[int] = set()
+            for cell in np.flatnonzero(bad):
+                pick = self._pick(int(cell), hidden, lo, hi, why_lo, why_hi)
+                if pick is not None:
+                    chosen.add(pick)
+            if not chosen:
+                return hidden
+            hidden[sorted(chosen)] = True
+        return hidden
+
+    def _pick(
+        self,
+        cell: int,
+        hidden: BoolArray,
+        lo: FloatArray,
+        hi: FloatArray,
+        why_lo: IntArray,
+        why_hi: IntArray,
+    ) -> int | None:
+        need = max(float(self.width[cell] - (hi[cell] - lo[cell])), 1e-6)
+        best: tuple[float, int, float, int] | None = None
+        for direction, row, stuck in (
+            (+1, int(why_hi[cell]), hi[cell] >= self.label_hi[cell] - 1e-9),
+            (-1, int(why_lo[cell]), lo[cell] <= self.label_lo[cell] + 1e-9),
+        ):
+            if stuck or row < 0:
+                continue
+            found = self._in_row(cell, direction, row, need, hidden, lo, hi, why_lo,
+                                 why_hi, _DEPTH, set())  # fmt: skip
+            if found is not None and (best is None or found < best):
+                best = found
+        return None if best is None else best[-1]
+
+    def _in_row(
+        self,
+        cell: int,
+        direction: int,
+        row: int,
+        need: float,
+        hidden: BoolArray,
+        lo: FloatArray,
+        hi: FloatArray,
+        why_lo: IntArray,
+        why_hi: IntArray,
+        depth: int,
+        seen: set[tuple[int, int, int]],
+    ) -> tuple[float, int, float, int] | None:
+        key = (cell, direction, row)
+        if depth < 0 or key in seen:
+            return None
+        seen.add(key)
+        s, p = self.s, self.p
+        a, b = int(s.row_start[row]), int(s.row_start[row + 1])
+        cells, coefs = s.row_cell[a:b], s.row_coef[a:b]
+        own = float(coefs[cells == cell][0])
+        # Each other cell must move the opposite way to the cell, through its sign.
+        moves = -np.sign(own) * direction * np.sign(coefs)
+        room = np.where(
+            moves > 0,
+            self.label_hi[cells] - p.values[cells],
+            p.values[cells] - self.label_lo[cells],
+        )
+        capacity = np.abs(coefs) * room
+        open_ = (
+            (~hidden[cells]) & self.usable[cells] & (capacity > 1e-9) & (cells != cell)
+        )
+        if bool(np.any(open_)):
+            cand = cells[open_]
+            enough = capacity[open_] >= abs(own) * need - 1e-9
+            order = np.lexsort((cand, p.values[cand], ~enough, p.cost[cand]))
+            j = int(cand[order[0]])
+            return (float(p.cost[j]), int(not enough[order[0]]), float(p.values[j]), j)
+        for j, move in zip(cells, moves, strict=True):
+            if j == cell or not hidden[j]:
+                continue
+            if move > 0 and hi[j] < self.label_hi[j] - 1e-9 and why_hi[j] >= 0:
+                found = self._in_row(int(j), +1, int(why_hi[j]), need, hidden, lo, hi,
+                                     why_lo, why_hi, depth - 1, seen)  # fmt: skip
+            elif move < 0 and lo[j] > self.label_lo[j] + 1e-9 and why_lo[j] >= 0:
+                found = self._in_row(int(j), -1, int(why_lo[j]), need, hidden, lo, hi,
+                                     why_lo, why_hi, depth - 1, seen)  # fmt: skip
+            else:
+                continue
+            if found is not None:
+                return found
+        return None
+
+
+def cover(
+    cut: Cut, hidden: BoolArray, cost: FloatArray, values: FloatArray
+) -> list[int]:
+    """Cheapest cells (not yet hidden) that satisfy ``cut`` when hidden, greedily.
+
+    Raises:
+        DisclosureError: no choice of cells can satisfy the cut.
+    """
+    have = float(np.sum(cut.coef[hidden[cut.cells]]))
+    if have >= cut.rhs - 1e-9:
+        return []
+    open_ = ~hidden[cut.cells]
+    cells, coef = cut.cells[open_], cut.coef[open_]
+    if float(np.sum(coef)) + have < cut.rhs - 1e-9:
+        raise DisclosureError(
+            "a small cell cannot be protected even with every candidate hidden;"
+            " consider treating zeros as small or lowering the protection level"
+        )
+    full = coef >= cut.rhs - have - 1e-9
+    order = np.lexsort(
+        (cells, values[cells], -coef / np.maximum(cost[cells], 1e-12), ~full)
+    )
+    if bool(np.any(full)):
+        order = np.lexsort((cells, values[cells], cost[cells], ~full))
+    picked: list[int] = []
+    for k in order:
+        picked.append(int(cells[k]))
+        have += float(coef[k])
+        if have >= cut.rhs - 1e-9:
+            break
+    return picked
+
+
+def repair(
+    problem: ProtectionProblem,
+    system: ConstraintSystem,
+    leaves: LeafSpace | None,
+    hidden: BoolArray,
+    builder: CutBuilder,
+    *,
+    progress: Progress | None = None,
+) -> BoolArray:
+    """Phase 2: hide cells until the exact audit finds nothing unsafe."""
+    hidden = hidden.copy()
+    rounds = 0
+    bump: dict[int, float] = {}
+    # Hiding more only relaxes the intruder's system: every table found for one
+    # round's pattern is feasible for the next, so it stays a witness.
+    pool: list[Change] = []
+    while True:
+        unsafe, bounder = find_unsafe(
+            problem, hidden, system=system, leaves=leaves, witnesses=pool
+        )
+        pool.extend(bounder.found)
+        if not unsafe:
+            return hidden
+        rounds += 1
+        if progress is not None:
+            progress("repair", min(0.95, rounds / (rounds + 5)))
+        chosen: set[int] = set()
+        for cell in unsafe:
+            for cut in cuts_for(problem, bounder, builder, cell, hidden, bump):
+                chosen.update(cover(cut, hidden, problem.cost, problem.values))
+        if not chosen:  # pragma: no cover - cuts_for always tightens until a cut bites
+            raise DisclosureError("the suppression pattern could not be repaired")
+        hidden[sorted(chosen)] = True
+
+
+def cuts_for(
+    problem: ProtectionProblem,
+    bounder: Bounder,
+    builder: CutBuilder,
+    cell: int,
+    hidden: BoolArray,
+    bump: dict[int, float],
+) -> list[Cut]:
+    """Cuts the current pattern violates, from the certificates of one unsafe cell.
+
+    For count tables an interval can be wide enough as an LP and still too narrow
+    once rounded to whole numbers; the cut is then raised one unit at a time for
+    that cell (``bump``), which keeps it valid for the rounded requirement.
+    """
+    it = bounder.intruder
+    down = it.certificate(cell, -1)
+    up = it.certificate(cell, +1)
+    cuts: list[Cut] = []
+    for _ in range(int(problem.primary_upper[cell] - problem.primary_lower[cell]) + 2):
+        width_cut = builder.width_cut(cell, down, up, extra=bump.get(cell, 0.0))
+        candidates = [c for c in [width_cut] if c is not None]
+        candidates += builder.reach_cuts(cell, down, up)
+        cuts = [c for c in candidates if builder.violated(c, hidden)]
+        if cuts:
+            return cuts
+        bump[cell] = bump.get(cell, 0.0) + 1.0
+    return cuts
+
+
+def prune(
+    problem: ProtectionProblem,
+    system: ConstraintSystem,
+    leaves: LeafSpace | None,
+    hidden: BoolArray,
+    *,
+    max_checks: int | None,
+    progress: Progress | None = None,
+) -> BoolArray:
+    """Phase 3: publish again every complementary cell the pattern does not need.
+
+    Each exact check reuses the tables the earlier checks found: a table in which
+    the offered cell keeps its true value is still one the intruder cannot rule out
+    once that cell is published, so every primary cell it already spreads wide
+    enough needs no LP. Only the cells it no longer proves safe are solved again.
+    """
+    hidden = hidden.copy()
+    secondary = np.flatnonzero(hidden & ~problem.primary)
+    order = secondary[
+        np.lexsort((secondary, -problem.values[secondary], -problem.cost[secondary]))
+    ]
+    unsafe, bounder = find_unsafe(problem, hidden, system=system, leaves=leaves)
+    if unsafe:  # pragma: no cover - prune is only given safe patterns
+        return hidden
+    pool = list(bounder.found)
+    checks = 0
+    for n, cell in enumerate(order):
+        if max_checks is not None and checks >= max_checks:
+            break
+        if progress is not None and n % 16 == 0:
+            progress("prune", n / max(len(order), 1))
+        hidden[cell] = False
+        bad, *_ = _outer_unsafe(problem, system, hidden)
+        if bool(np.any(bad)):
+            hidden[cell] = True
+            continue
+        checks += 1
+        kept = [w for w in pool if not np.any(w.cells == cell)]
+        unsafe, bounder = find_unsafe(
+            problem, hidden, system=system, leaves=leaves, witnesses=kept
+        )
+        if unsafe:
+            hidden[cell] = True
+        else:
+            pool = kept + bounder.found
+    return hidden
+
+
+def protect_fast(
+    problem: ProtectionProblem,
+    system: ConstraintSystem,
+    leaves: LeafSpace | None,
+    *,
+    max_checks: int | None,
+    progress: Progress | None = None,
+) -> BoolArray:
+    """Return a safe pattern (primary and complementary cells) for ``problem``."""
+    builder = CutBuilder(problem, system)
+    hidden = _Greedy(problem, system).run(problem.primary.copy())
+    if progress is not None:
+        progress("propagate", 1.0)
+    hidden = repair(problem, system, leaves, hidden, builder, progress=progress)
+    return prune(
+        problem, system, leaves, hidden, max_checks=max_checks, progress=progress
+    )
+
+
+def outer_bounds(
+    problem: ProtectionProblem, system: ConstraintSystem, hidden: BoolArray
+) -> tuple[FloatArray, FloatArray]:
+    """Propagated (outer) bounds of every cell under ``hidden``."""
+    lo, hi = problem.hidden_bounds(hidden)
+    lo, hi, _ = propagate(system, lo, hi)
+    return lo, hi

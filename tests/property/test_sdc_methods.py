@@ -1,0 +1,87 @@
+"""The suppression methods against each other and against brute force.
+
+``optimal`` is a MILP solved to optimality on small problems, so on tables small
+enough to enumerate it must hide exactly as little as the cheapest safe pattern
+found by trying every set of complementary cells; and on any table it never hides
+more than ``fast``, whose pattern it starts from.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from governance.sdc.attack import find_unsafe
+from governance.sdc.clear import build_problem
+from governance.sdc.linear import build_system
+from governance.sdc.linked import LinkedSet
+from governance.sdc.primary import find_primary
+from governance.sdc.problem import ProtectionProblem
+from governance.sdc.suppress import protect
+from tests.property.test_sdc_pipeline import linked_sets, policy
+from tests.unit.test_sdc_attack import grid
+
+SLOW = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def brute_minimum(p: ProtectionProblem) -> float:
+    """The least cost of a safe pattern, by trying complements in order of size."""
+    system = build_system(p)
+    candidates = [int(c) for c in np.flatnonzero(p.usable_candidates())]
+    best = np.inf
+    for size in range(len(candidates) + 1):
+        if size > 0 and best <= size * float(p.cost[candidates].min()) - 1e-9:
+            break  # with unit costs nothing larger can be cheaper
+        for chosen in itertools.combinations(candidates, size):
+            hidden = p.primary.copy()
+            hidden[list(chosen)] = True
+            cost = float(p.cost[list(chosen)].sum())
+            if cost >= best:
+                continue
+            unsafe, _ = find_unsafe(p, hidden, system=system)
+            if not unsafe:
+                best = cost
+    return best
+
+
+@SLOW
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=0, max_value=30), min_size=3, max_size=3),
+        min_size=2,
+        max_size=2,
+    )
+)
+def test_optimal_equals_the_brute_force_minimum(body: list[list[int]]) -> None:
+    p = grid(body)  # type: ignore[arg-type]
+    if not p.primary.any():
+        return
+    expected = brute_minimum(p)
+    if not np.isfinite(expected):
+        return  # nothing can protect this table; protect raises, tested elsewhere
+    result = protect(p, "optimal", time_limit=30.0, seed=0)
+    assert result.optimal
+    assert result.objective == expected
+
+
+def problem_for(linked: LinkedSet) -> ProtectionProblem:
+    rules = policy().disclosure
+    return build_problem(linked, rules, find_primary(linked, rules))
+
+
+@SLOW
+@given(linked_sets())
+def test_optimal_never_hides_more_than_fast(linked: LinkedSet) -> None:
+    p = problem_for(linked)
+    fast = protect(p, "fast", seed=0)
+    best = protect(p, "optimal", time_limit=30.0, seed=0)
+    assert best.objective <= fast.objective + 1e-9
+    if best.optimal and best.lower_bound is not None:
+        assert best.lower_bound <= best.objective + 1e-9

@@ -1,0 +1,295 @@
+"""The exact attacker audit (governance.sdc.attack) on problems built directly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from governance.sdc.attack import audit, find_unsafe
+from governance.sdc.intruder import Intruder
+from governance.sdc.linear import build_system
+from governance.sdc.problem import LinearFact, ProtectionProblem, Relation
+
+THRESHOLD = 10
+
+
+def make_problem(
+    values: list[float] | np.ndarray,
+    relations: list[tuple[int, tuple[int, ...]]],
+    *,
+    protection: float = 3.0,
+    zeros_small: bool = False,
+    secondary_lower: float = THRESHOLD,
+    facts: tuple[LinearFact, ...] = (),
+    integral: bool = True,
+) -> ProtectionProblem:
+    """A problem with the WRES threshold rule: 1..9 (0..9 with zeros) is primary."""
+    v = np.asarray(values, dtype=np.float64)
+    small = (v < THRESHOLD) & ((v > 0) | zeros_small)
+    n = v.shape[0]
+    return ProtectionProblem(
+        values=v,
+        relations=tuple(Relation(t, c) for t, c in relations),
+        primary=small,
+        candidate=~small,
+        cost=np.ones(n),
+        primary_lower=np.full(n, 0.0 if zeros_small else 1.0),
+        primary_upper=np.full(n, THRESHOLD - 1.0),
+        secondary_lower=secondary_lower,
+        protection=np.full(n, protection),
+        facts=facts,
+        integral=integral,
+    )
+
+
+def grid(rows: list[list[float]], **kw: object) -> ProtectionProblem:
+    """A two-way table with row totals, column totals and a grand total.
+
+    Cell ``(i, j)`` of the ``(r+1) x (c+1)`` array is index ``i * (c+1) + j``; the
+    last row and column hold the totals.
+    """
+    body = np.asarray(rows, dtype=np.float64)
+    r, c = body.shape
+    full = np.zeros((r + 1, c + 1))
+    full[:r, :c] = body
+    full[:r, c] = body.sum(axis=1)
+    full[r, :c] = body.sum(axis=0)
+    full[r, c] = body.sum()
+    idx = np.arange((r + 1) * (c + 1)).reshape(r + 1, c + 1)
+    rels = [(int(idx[i, c]), tuple(int(x) for x in idx[i, :c])) for i in range(r + 1)]
+    rels += [(int(idx[r, j]), tuple(int(x) for x in idx[:r, j])) for j in range(c + 1)]
+    return make_problem(full.ravel().tolist(), rels, **kw)  # type: ignore[arg-type]
+
+
+def test_lone_small_cell_in_a_row_with_published_total_is_recoverable() -> None:
+    # One row: total 40 = 4 + 16 + 20; only the small cell is hidden.
+    p = make_problem([40, 4, 16, 20], [(0, (1, 2, 3))])
+    result = audit(p, p.primary.copy())
+    assert result.unsafe == (1,)
+    assert (result.lower[1], result.upper[1]) == (4.0, 4.0)
+
+
+def test_two_small_cells_in_one_row() -> None:
+    # 30 = 3 + 4 + 23: hiding both leaves 3 + 4 = 7, so each lies in 1..6.
+    p = make_problem([30, 3, 4, 23], [(0, (1, 2, 3))])
+    result = audit(p, p.primary.copy())
+    assert (result.lower[1], result.upper[1]) == (1.0, 6.0)
+    assert result.unsafe == ()
+    # 25 = 1 + 1 + 23: the two small cells sum to 2, so both are pinned at 1.
+    p = make_problem([25, 1, 1, 23], [(0, (1, 2, 3))])
+    result = audit(p, p.primary.copy())
+    assert result.unsafe == (1, 2)
+    assert (result.lower[1], result.upper[1]) == (1.0, 1.0)
+
+
+@pytest.mark.parametrize(("secondary_lower", "pinned"), [(10.0, True), (0.0, False)])
+def test_c_label_knowledge_pins_a_cell_that_is_safe_without_it(
+    secondary_lower: float, pinned: bool
+) -> None:
+    # 11 = 1 + 10. Hiding both: with "[c] >= 10" known, the small cell is at most
+    # 11 - 10 = 1, so it is exactly 1; without that knowledge it could be 1..9.
+    p = make_problem([11, 1, 10], [(0, (1, 2))], secondary_lower=secondary_lower)
+    hidden = np.array([False, True, True])
+    result = audit(p, hidden)
+    assert (result.unsafe == (1,)) is pinned
+    assert result.lower[1] == 1.0
+    assert result.upper[1] == (1.0 if pinned else 9.0)
+
+
+def test_small_cell_whose_only_complement_is_in_a_margin() -> None:
+    # 2x2 table; cell (0,0)=3 is small. Hiding it with its row total and column
+    # total still leaves it determined through the other row and column, so the
+    # grand total must go as well (its only remaining complement is a margin).
+    p = grid([[3, 20], [15, 30]])
+    hidden = p.primary.copy()
+    hidden[[2, 6]] = True  # row-0 total and column-0 total
+    assert audit(p, hidden).unsafe == (0,)
+    hidden[8] = True  # grand total
+    result = audit(p, hidden)
+    assert result.unsafe == ()
+    assert result.upper[0] - result.lower[0] >= 3
+
+
+def test_hierarchy_health_board_within_wales() -> None:
+    # Wales = LHB + Trust; LHB = A + B; Trust = C + D. A small cell B with both
+    # the health-board total and Wales published is pinned.
+    values = [60, 25, 35, 20, 5, 15, 20]
+    rels = [(0, (1, 2)), (1, (3, 4)), (2, (5, 6))]
+    p = make_problem(values, rels)
+    assert audit(p, p.primary.copy()).unsafe == (4,)
+    hidden = p.primary.copy()
+    hidden[[3]] = (
+        True  # its sibling: 25 = x + y with y >= 10 gives x in 1..9? no: x <= 15
+    )
+    result = audit(p, hidden)
+    assert result.unsafe == ()
+    assert (result.lower[4], result.upper[4]) == (1.0, 9.0)
+
+
+def test_published_percentage_is_a_linear_fact() -> None:
+    # 30 = x + 22 with x = 8 hidden and 22 hidden; a published share of 26.7 %
+    # (1 d.p.) for x over the published total pins x to 8.
+    fact = LinearFact(
+        cells=(1,), coefficients=(1.0,), lower=0.2665 * 30, upper=0.2675 * 30
+    )
+    p = make_problem([30, 8, 22], [(0, (1, 2))], facts=(fact,))
+    hidden = np.array([False, True, True])
+    assert audit(p, hidden).unsafe == (1,)
+    plain = make_problem([30, 8, 22], [(0, (1, 2))])
+    assert audit(plain, hidden).unsafe == ()
+
+
+def test_secondary_interval_without_a_published_total_is_unbounded() -> None:
+    p = make_problem([40, 5, 35], [(0, (1, 2))])
+    hidden = np.array([True, True, True])
+    result = audit(p, hidden)
+    assert result.upper[0] == np.inf
+    assert result.lower[2] == 10.0
+
+
+def test_exact_secondary_cells_are_reported() -> None:
+    # The hidden total is pinned by its other (published) breakdown.
+    p = make_problem(
+        [50, 20, 30, 25, 25, 4, 16],
+        [(0, (1, 2)), (0, (3, 4)), (1, (5, 6))],
+    )
+    hidden = p.primary.copy()
+    hidden[[1, 6]] = True
+    result = audit(p, hidden)
+    assert 1 in result.exact
+
+
+def test_contradictory_labels_are_reported_not_raised() -> None:
+    p = make_problem([30, 3, 27], [(0, (1, 2))])
+    wrong = ProtectionProblem(
+        values=p.values,
+        relations=p.relations,
+        primary=np.array([False, True, True]),  # 27 is labelled small
+        candidate=np.array([True, False, False]),
+        cost=p.cost,
+        primary_lower=p.primary_lower,
+        primary_upper=p.primary_upper,
+        secondary_lower=p.secondary_lower,
+        protection=p.protection,
+        integral=True,
+    )
+    result = audit(wrong, np.array([False, True, True]))
+    assert not result.feasible
+    assert result.contradicted == (2,)
+    assert not result.safe
+
+
+def test_values_that_break_a_relation_are_reported() -> None:
+    p = make_problem([30, 3, 20], [(0, (1, 2))])
+    result = audit(p, p.primary.copy())
+    assert result.violated == (0,)
+    assert not result.feasible
+
+
+def test_audit_is_deterministic() -> None:
+    p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]], zeros_small=True)
+    hidden = p.primary.copy()
+    hidden[[1, 3, 5, 9]] = True
+    first, second = audit(p, hidden), audit(p, hidden)
+    assert np.array_equal(first.lower, second.lower, equal_nan=True)
+    assert np.array_equal(first.upper, second.upper, equal_nan=True)
+    assert (first.unsafe, first.exact, first.lp_solves) == (
+        second.unsafe,
+        second.exact,
+        second.lp_solves,
+    )
+
+
+def test_find_unsafe_agrees_with_audit() -> None:
+    p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]])
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        hidden = p.primary | (p.usable_candidates() & (rng.random(p.size) < 0.5))
+        unsafe, _ = find_unsafe(p, hidden)
+        assert tuple(unsafe) == audit(p, hidden).unsafe
+
+
+def _brute_intervals(
+    p: ProtectionProblem, hidden: np.ndarray
+) -> dict[int, tuple[int, int]]:
+    """Enumerate every whole-number 2 x 2 table consistent with what is published.
+
+    Only the four body cells are free (the totals follow from them); each lies in
+    its label range, capped by the published grand total.
+    """
+    body = np.array([0, 1, 3, 4])
+    low, high = p.hidden_bounds(hidden)
+    top = int(p.values[8])
+    axes = [
+        np.arange(int(low[c]), int(min(high[c], top)) + 1)
+        if hidden[c]
+        else np.array([int(p.values[c])])
+        for c in body
+    ]
+    grid_ = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 4)
+    x = np.zeros((grid_.shape[0], 9), dtype=np.int64)
+    x[:, body] = grid_
+    x[:, 2], x[:, 5] = x[:, 0] + x[:, 1], x[:, 3] + x[:, 4]
+    x[:, 6], x[:, 7] = x[:, 0] + x[:, 3], x[:, 1] + x[:, 4]
+    x[:, 8] = x[:, 2] + x[:, 5]
+    ok = np.all(x >= low, axis=1) & np.all(x <= high, axis=1)
+    ok &= np.all(x[:, ~hidden] == p.values[~hidden], axis=1)
+    seen = x[ok]
+    return {
+        int(c): (int(seen[:, c].min()), int(seen[:, c].max()))
+        for c in np.flatnonzero(hidden)
+    }
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(
+    body=st.lists(
+        st.lists(st.integers(min_value=0, max_value=14), min_size=2, max_size=2),
+        min_size=2,
+        max_size=2,
+    ),
+    mask=st.lists(st.booleans(), min_size=9, max_size=9),
+)
+def test_intervals_equal_brute_force_enumeration(
+    body: list[list[int]], mask: list[bool]
+) -> None:
+    p = grid(body, zeros_small=True)  # type: ignore[arg-type]
+    hidden = p.primary | (p.usable_candidates() & np.array(mask))
+    # The grand total is published, so every cell is at most it and the enumeration
+    # is finite; at most three free body cells keep it small.
+    assume(
+        bool(hidden.any()) and not hidden[8] and int(hidden[[0, 1, 3, 4]].sum()) <= 3
+    )
+    result = audit(p, hidden)
+    for cell, (lo, hi) in _brute_intervals(p, hidden).items():
+        assert (result.lower[cell], result.upper[cell]) == (lo, hi), cell
+
+
+def test_certificates_reproduce_the_bounds() -> None:
+    from governance.sdc.cuts import CutBuilder
+
+    p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]], zeros_small=True)
+    hidden = p.primary.copy()
+    hidden[[1, 3, 5, 9, 11]] = True
+    system = build_system(p)
+    intruder = Intruder(p, system, hidden)
+    builder = CutBuilder(p, system)
+    for cell in np.flatnonzero(hidden):
+        for side in (-1, 1):
+            bound = intruder.bound(int(cell), side)
+            if not np.isfinite(bound):
+                continue
+            slack, cells, mu = builder.reach(
+                int(cell),
+                1.0 if side < 0 else -1.0,
+                intruder.certificate(int(cell), side),
+            )
+            reach = slack + float(np.sum(mu[hidden[cells]]))
+            expected = p.values[cell] - reach if side < 0 else p.values[cell] + reach
+            assert expected == pytest.approx(bound)
