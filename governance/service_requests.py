@@ -175,7 +175,7 @@ class RequestActions(AuditActions):
                 before = record.state
                 record = self._step(tx, record, action, caller)
                 if action == "approve" and quorum_reached(
-                    self._view(record), self.release_policy()
+                    self._standing(tx, self._view(record)), self.release_policy()
                 ):
                     record = self._step(tx, record, "conclude", None)
                 if action == "revoke":
@@ -185,6 +185,28 @@ class RequestActions(AuditActions):
         except (AccessDeniedError, InvalidTransitionError) as exc:
             self._record_refusal(caller, permission, audit_action, request_id, exc)
             raise
+
+    def _standing(self, tx: Transaction, view: RequestView) -> RequestView:
+        """The view with only the approvals whose officers may still review it.
+
+        An approval from an officer whose grant has since been revoked, expired or
+        narrowed to another body, or who has been deactivated, no longer counts
+        towards the quorum; it stays in the record and the audit log.
+        """
+        standing = []
+        for approver in view.approvals:
+            principal = tx.principal(approver)
+            if principal is None:
+                continue
+            officer = Caller(
+                principal,
+                tuple(tx.grants_of(approver)),
+                self.access_policy(),
+                self._clock(),
+            )
+            if officer.decide("request.review", body=view.body).allowed:
+                standing.append(approver)
+        return replace(view, approvals=tuple(standing))
 
     def _record_step(
         self,

@@ -307,7 +307,10 @@ def prune(
             problem, hidden, system=system, leaves=leaves, witnesses=kept
         )
         if unsafe:
+            # The tables found keep the offered cell at its true value, which its
+            # label range allows, so they stay feasible once it is hidden again.
             hidden[cell] = True
+            pool.extend(bounder.found)
         else:
             pool = kept + bounder.found
     return hidden

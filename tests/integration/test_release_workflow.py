@@ -121,3 +121,23 @@ def test_a_change_after_checking_resets_approvals(
         service.export_release(analyst, info.id, tmp_path / "out")
     info = service.show_request(analyst, info.id)
     assert (info.state, info.record.approvals) == ("checked", ())
+
+
+def test_an_approval_stops_counting_when_its_officer_loses_the_role(
+    staffed: Service,
+) -> None:
+    service = staffed
+    analyst = principal(service, "analyst-1", "analyst")
+    ig1 = principal(service, "ig-1", "ig_officer")
+    ig2 = principal(service, "ig-2", "ig_officer")
+    ig3 = principal(service, "ig-3", "ig_officer")
+    admin = service.caller_for("admin")
+    info = service.create_request(analyst, purpose=PURPOSE, period=2026, tables=[SPEC])
+    info = service.submit_request(analyst, info.id)
+    service.approve_request(ig1, info.id)
+    service.revoke_principal(admin, "ig-1")  # e.g. found to have a conflict
+    info = service.approve_request(ig2, info.id)
+    # ig-1's approval stays on the record but no longer makes up the quorum
+    assert (info.state, len(info.record.approvals)) == ("checked", 2)
+    info = service.approve_request(ig3, info.id)
+    assert info.state == "approved"
