@@ -65,7 +65,9 @@ ETHNIC = {"White": .85, "Mixed": .01, "Asian": .05, "Black": .02, "Other": .01,
           "Not stated": .06}  # fmt: skip
 
 
-def build_table(people: int, bodies: int, seed: int) -> tuple[Table, dict[str, Any]]:
+def build_table(
+    people: int, bodies: int, seed: int, without: frozenset[str] = frozenset()
+) -> tuple[Table, dict[str, Any]]:
     """The leaf counts as a wresgov table, and the same as plain JSON for peers."""
     body_codes = [(group, code) for group, codes in BODIES.items() for code in codes]
     body_codes = body_codes[:bodies]
@@ -85,7 +87,9 @@ def build_table(people: int, bodies: int, seed: int) -> tuple[Table, dict[str, A
     shares = [size / size.sum()] + [
         np.array(list(d.values())) / sum(d.values()) for d in (STAFF, BANDS, ETHNIC)
     ]
-    mean = people * np.einsum("a,b,c,d->abcd", *shares).ravel()
+    keep = [i for i, d in enumerate(dims) if d.name not in without]
+    dims = [dims[i] for i in keep]
+    mean = people * _outer([shares[i] for i in keep])
     counts = np.random.default_rng(seed).poisson(mean)
     leaves = list(itertools.product(*(d.leaves for d in dims)))
     cells = [
@@ -107,6 +111,13 @@ def build_table(people: int, bodies: int, seed: int) -> tuple[Table, dict[str, A
         "min_count": 10,
     }
     return Table.from_cells("bench", dims, cells), plain
+
+
+def _outer(shares: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
+    out = shares[0]
+    for share in shares[1:]:
+        out = np.multiply.outer(out, share)
+    return out.ravel()
 
 
 def _run_method(
@@ -203,6 +214,11 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument(
+        "--without",
+        default="",
+        help="comma-separated dimensions to leave out, e.g. band (1,120 cells)",
+    )
+    parser.add_argument(
         "--cap", type=float, default=600.0, help="wall seconds per method"
     )
     parser.add_argument("--optimal-limit", type=float, default=300.0)
@@ -217,7 +233,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    table, plain = build_table(args.people, args.bodies, args.seed)
+    without = frozenset(d for d in args.without.split(",") if d)
+    table, plain = build_table(args.people, args.bodies, args.seed, without)
     linked = LinkedSet([table])
     data = yaml.safe_load((default_policy_dir() / "wres-wales.yaml").read_text())
     data["disclosure"]["primary"]["zeros"] = args.zeros

@@ -33,7 +33,7 @@ import numpy as np
 from governance.sdc.highs import Status
 from governance.sdc.intruder import Intruder
 from governance.sdc.leaflp import Change, LeafSolver
-from governance.sdc.leafspace import LeafSpace, build_leaf_space
+from governance.sdc.leafspace import LeafSpace
 from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.local import propagate
 from governance.sdc.problem import BoolArray, FloatArray, ProtectionProblem
@@ -254,6 +254,7 @@ def audit(
     ``hidden`` is the primary cells together with the chosen secondary cells. The
     result is deterministic for the same problem and pattern. Infeasible input
     (labels or relations contradicted by the values) is reported in the result.
+    ``leaves`` (optional) enables the leaf-space column generation of ``Bounder``.
     """
     started = time.perf_counter()
     problem.check()
@@ -261,8 +262,6 @@ def audit(
     if hidden.shape != (problem.size,):
         raise ValueError("audit: hidden must have one entry per cell")
     system = system if system is not None else build_system(problem)
-    if leaves is None:
-        leaves = build_leaf_space(problem, system)
     bounder = Bounder(problem, system, hidden, leaves)
     intruder = bounder.intruder
     lower = problem.values.astype(np.float64, copy=True)

@@ -230,9 +230,17 @@ def repair(
         chosen: set[int] = set()
         for cell in unsafe:
             for cut in cuts_for(problem, bounder, builder, cell, hidden, bump):
-                chosen.update(cover(cut, hidden, problem.cost, problem.values))
-        if not chosen:  # pragma: no cover - cuts_for always tightens until a cut bites
-            raise DisclosureError("the suppression pattern could not be repaired")
+                try:
+                    chosen.update(cover(cut, hidden, problem.cost, problem.values))
+                except DisclosureError:
+                    # A cut raised for rounding can ask more than any pattern gives;
+                    # hide all it offers and let the exact audit judge the result.
+                    chosen.update(int(c) for c in cut.cells[~hidden[cut.cells]])
+        if not chosen:
+            raise DisclosureError(
+                "a small cell cannot be protected even with every candidate hidden;"
+                " consider treating zeros as small or lowering the protection level"
+            )
         hidden[sorted(chosen)] = True
 
 

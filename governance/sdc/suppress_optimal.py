@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from governance.errors import DisclosureError
 from governance.sdc.attack import find_unsafe
 from governance.sdc.cuts import Cut, CutBuilder
 from governance.sdc.highs import Status
@@ -67,6 +68,8 @@ def protect_optimal(
     proven = False
     lower_bound = 0.0
     rounds = 0
+    if best_cost <= 0.0:  # the safe incumbent hides no complement: nothing is cheaper
+        return OptimalOutcome(best, True, 0.0, rounds, master.n_cuts)
     while True:
         left = time_limit - (time.perf_counter() - started)
         if left <= 0.05:
@@ -97,10 +100,14 @@ def protect_optimal(
             cuts.extend(cuts_for(problem, bounder, builder, cell, pattern, bump))
         if master.add(cuts) == 0:  # pragma: no cover - violated cuts are always new
             break
-        # A cheap repair of the master's pattern may beat the incumbent.
+        # A cheap repair of the master's pattern may beat the incumbent. A cut raised
+        # for rounding (``bump``) may be one no pattern meets; then skip the repair.
         repaired = pattern.copy()
-        for cut in cuts:
-            repaired[cover(cut, repaired, cost, problem.values)] = True
+        try:
+            for cut in cuts:
+                repaired[cover(cut, repaired, cost, problem.values)] = True
+        except DisclosureError:
+            continue
         again, _ = find_unsafe(problem, repaired, system=system, leaves=leaves)
         if not again:
             repaired_cost = float(cost[repaired & ~problem.primary].sum())

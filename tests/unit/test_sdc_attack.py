@@ -293,3 +293,43 @@ def test_certificates_reproduce_the_bounds() -> None:
             reach = slack + float(np.sum(mu[hidden[cells]]))
             expected = p.values[cell] - reach if side < 0 else p.values[cell] + reach
             assert expected == pytest.approx(bound)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.lists(
+        st.lists(st.integers(min_value=0, max_value=30), min_size=3, max_size=4),
+        min_size=2,
+        max_size=3,
+    ).filter(lambda rows: len({len(r) for r in rows}) == 1),
+    mask=st.lists(st.booleans(), min_size=20, max_size=20),
+)
+def test_leaf_space_bounds_equal_the_component_lps(
+    body: list[list[int]], mask: list[bool]
+) -> None:
+    """The optional leaf-space column generation gives the same exact intervals."""
+    from governance.sdc.leafspace import build_leaf_space
+
+    p = grid(body)  # type: ignore[arg-type]
+    hidden = p.primary | (p.usable_candidates() & np.array(mask[: p.size]))
+    system = build_system(p)
+    plain = audit(p, hidden, system=system)
+    leafy = audit(p, hidden, system=system, leaves=build_leaf_space(p, system))
+    assert np.array_equal(plain.lower, leafy.lower, equal_nan=True)
+    assert np.array_equal(plain.upper, leafy.upper, equal_nan=True)
+    assert plain.unsafe == leafy.unsafe
+    unsafe, _ = find_unsafe(
+        p, hidden, system=system, leaves=build_leaf_space(p, system)
+    )
+    assert tuple(unsafe) == plain.unsafe
+
+
+def test_protect_with_leaf_space_is_safe_and_agrees_on_cost() -> None:
+    from governance.sdc.suppress import protect
+
+    p = grid([[3, 12, 4, 20], [25, 6, 40, 2], [11, 13, 2, 30]], zeros_small=True)
+    with_leaves = protect(p, "fast", use_leaf_space=True)
+    without = protect(p, "fast")
+    assert audit(p, with_leaves.hidden).safe
+    assert audit(p, without.hidden).safe
+    assert with_leaves.objective == without.objective
