@@ -172,26 +172,22 @@ class LeafSolver:
     ) -> FloatArray:
         """``c - X.T @ pi - E.T @ rho`` for every leaf (dense over leaves)."""
         rc = objective_leaf.copy()
-        keep = np.abs(pi) > 1e-12
-        if bool(np.any(keep)):
-            c = cells[keep]
-            starts = ls.cell_start[c]
-            lens = ls.cell_start[c + 1] - starts
+        for rows, dual, start, leaf, coef in (
+            (cells, pi, ls.cell_start, ls.cell_leaf, ls.cell_coef),
+            (extra, rho, ls.extra_start, ls.extra_leaf, ls.extra_coef),
+        ):
+            keep = np.abs(dual) > 1e-12
+            if not bool(np.any(keep)):
+                continue
+            chosen = rows[keep]
+            starts = start[chosen]
+            lens = start[chosen + 1] - starts
             idx = _ranges(starts, lens)
             rc -= np.bincount(
-                ls.cell_leaf[idx], weights=ls.cell_coef[idx] * np.repeat(pi[keep], lens),
+                leaf[idx],
+                weights=coef[idx] * np.repeat(dual[keep], lens),
                 minlength=ls.n_leaves,
-            )  # fmt: skip
-        keep = np.abs(rho) > 1e-12
-        if bool(np.any(keep)):
-            e = extra[keep]
-            starts = ls.extra_start[e]
-            lens = ls.extra_start[e + 1] - starts
-            idx = _ranges(starts, lens)
-            rc -= np.bincount(
-                ls.extra_leaf[idx], weights=ls.extra_coef[idx] * np.repeat(rho[keep], lens),
-                minlength=ls.n_leaves,
-            )  # fmt: skip
+            )
         return rc
 
     def _enter(self, rc: FloatArray, inside: BoolArray, scale: float) -> IntArray:

@@ -18,16 +18,6 @@ from governance.sdc.linear import ConstraintSystem
 from governance.sdc.problem import FloatArray, IntArray
 
 
-def _ranges(starts: IntArray, lens: IntArray) -> IntArray:
-    """Concatenate ``range(s, s + n)`` for each start and length."""
-    total = int(lens.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
-    out: IntArray = np.arange(total, dtype=np.int64) + offsets
-    return out
-
-
 def propagate(
     system: ConstraintSystem,
     lower: FloatArray,
