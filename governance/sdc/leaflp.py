@@ -157,20 +157,8 @@ class LeafSolver:
         extra: IntArray,
         rho: FloatArray,
     ) -> FloatArray:
-        return LeafSolver._reduced_costs_static(
-            self.ls, objective_leaf, cells, pi, extra, rho
-        )
-
-    @staticmethod
-    def _reduced_costs_static(
-        ls: LeafSpace,
-        objective_leaf: FloatArray,
-        cells: IntArray,
-        pi: FloatArray,
-        extra: IntArray,
-        rho: FloatArray,
-    ) -> FloatArray:
         """``c - X.T @ pi - E.T @ rho`` for every leaf (dense over leaves)."""
+        ls = self.ls
         rc = objective_leaf.copy()
         for rows, dual, start, leaf, coef in (
             (cells, pi, ls.cell_start, ls.cell_leaf, ls.cell_coef),
