@@ -50,5 +50,6 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache build dist
 
-docs: $(STAMP)            ## regenerate docs/cli.md from the live --help
+docs: $(STAMP)            ## regenerate docs/cli.md and docs/openapi.json from the code
 	$(BIN)/python -m tests.unit.test_cli_docs --write
+	$(BIN)/python -m tests.unit.test_openapi_doc --write

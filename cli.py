@@ -19,6 +19,7 @@ import click
 
 from audit import canonical_json, read_verifier_keys
 from governance.access import Subject
+from governance.audit_report import entries_csv
 from governance.config import Settings, load_settings
 from governance.errors import GovernanceError
 from governance.extract_format import KINDS, Kind
@@ -607,14 +608,7 @@ def audit_log(
     columns = ["seq", "time", "principal", "role", "action", "resource", "body",
                "purpose", "outcome", "detail"]  # fmt: skip
     if output == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([*columns, "policy_sha256", "result_digest", "entry_hash"])
-        for entry in entries:
-            writer.writerow(
-                [getattr(entry, name) or "" for name in columns]
-                + [entry.policy_sha256 or "", entry.result_digest or "",
-                   entry.entry_hash.hex()]
-            )  # fmt: skip
+        click.echo(entries_csv(entries), nl=False)
         return
     click.echo("\t".join(columns))
     for entry in entries:
@@ -801,6 +795,45 @@ def release_verify(ctx: click.Context, directory: Path, key_file: Path | None) -
     for problem in result.problems[:20]:
         click.echo(f"  {problem}")
     ctx.exit(1)
+
+
+# --- the HTTP API -------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (use PostgreSQL for more than one).",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API (docs/http-api.md) until interrupted."""
+    import uvicorn  # imported here so that other commands do not load the server
+
+    settings = _settings(ctx)
+    _service(ctx).check_store()
+    if workers > 1 and settings.resolved_database_url.startswith("sqlite"):
+        raise click.UsageError("--workers above 1 needs a PostgreSQL store")
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,  # api.app logs each request without ids or query
+        "timeout_keep_alive": 5,
+        "log_level": "warning",
+    }
+    if workers == 1:
+        from api import create_app
+
+        uvicorn.run(create_app(settings), **common)
+        return
+    # Worker processes build their own app from the environment.
+    os.environ["WRESGOV_HOME"] = str(settings.home)
+    uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **common)
 
 
 # --- disclosure control: protect, check ----------------------------------------------

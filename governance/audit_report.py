@@ -17,6 +17,8 @@ look; they are prompts for review, not verdicts (docs/ig-officer-guide.md):
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -168,3 +170,23 @@ def build_report(
         for (principal, action), outcome in sorted(counts.items())
     )
     return AuditReport(total, first_time, last_time, activity, tuple(flags))
+
+
+#: Columns of the audit log's CSV export, in order.
+CSV_COLUMNS: Final = (
+    "seq", "time", "principal", "role", "action", "resource", "body", "purpose",
+    "outcome", "detail", "policy_sha256", "result_digest", "entry_hash",
+)  # fmt: skip
+
+
+def entries_csv(entries: Iterable[AuditEntry]) -> str:
+    """The entries as CSV (``CSV_COLUMNS``; empty for a missing value, hashes hex)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        row = entry.to_export()
+        writer.writerow(
+            ["" if row[name] is None else row[name] for name in CSV_COLUMNS]
+        )
+    return out.getvalue()

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance.errors import ConfigError
 
@@ -43,8 +43,21 @@ class Settings(BaseModel):
     """Where signed audit checkpoints are written, outside the store; default
     ``<home>/checkpoints``."""
 
+    release_dir: Path | None = None
+    """Where releases exported through the HTTP API are written (one directory per
+    release); default ``<home>/releases``."""
+
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
+
+    api_rate_limit: int = Field(default=600, ge=1)
+    """HTTP API: requests each token may make per minute (per server process)."""
+
+    api_max_body: int = Field(default=5 * 1024 * 1024, ge=1024)
+    """HTTP API: the largest request body accepted, in bytes."""
+
+    api_timeout: float = Field(default=60.0, gt=0)
+    """HTTP API: seconds a request may take before the server answers 503."""
 
     @property
     def resolved_database_url(self) -> str:
@@ -61,6 +74,12 @@ class Settings(BaseModel):
         if self.checkpoint_dir is not None:
             return self.checkpoint_dir
         return self.home / "checkpoints"
+
+    @property
+    def resolved_release_dir(self) -> Path:
+        return (
+            self.release_dir if self.release_dir is not None else self.home / "releases"
+        )
 
     @property
     def reports_dir(self) -> Path:

@@ -49,6 +49,7 @@ SAFE_LOG_KEYS = frozenset(
         "action",
         "exc_type",
         "path",
+        "route",
         "status",
         "count_tables",
         "bodies",

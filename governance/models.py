@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import Final, Literal, NamedTuple
 
 from governance.extract_format import Kind
 
@@ -86,6 +86,10 @@ RECORD_FIELDS: dict[Kind, tuple[str, ...]] = {
     kind: tuple(record_type._fields)  # type: ignore[attr-defined]  # NamedTuple classes
     for kind, record_type in RECORD_TYPES.items()
 }
+
+
+#: The largest id of a stored row (requests, extracts): a 32-bit SQL INTEGER.
+MAX_ROW_ID: Final = 2**31 - 1
 
 
 @dataclass(frozen=True)

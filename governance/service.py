@@ -16,7 +16,8 @@ from governance.service_access import AccessActions, PrincipalView
 from governance.service_audit import AuditVerification, CheckpointResult
 from governance.service_core import SIGNING_KEYS, InitResult, ServiceCore
 from governance.service_ingest import IngestActions, IngestResult
-from governance.service_requests import RequestActions, RequestInfo
+from governance.service_outputs import OutputActions
+from governance.service_requests import RequestInfo
 
 __all__ = [
     "AuditVerification",
@@ -33,7 +34,7 @@ __all__ = [
 log = structlog.get_logger()
 
 
-class Service(IngestActions, RequestActions, AccessActions):
+class Service(IngestActions, OutputActions, AccessActions):
     """Everything wresgov does, for the CLI and the HTTP API."""
 
     def init(self, admin: str = "admin") -> InitResult:

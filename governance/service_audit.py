@@ -20,6 +20,7 @@ from audit import (
     ChainHead,
     Checkpoint,
     CheckpointFormatError,
+    DetailValue,
     VerifierKey,
     VerifyReport,
     parse_checkpoint,
@@ -198,20 +199,26 @@ class AuditActions(ServiceCore):
             reports = list(pool.map(_verify_range, jobs))
         return _merge(reports)
 
-    def audit_log(self, caller: Caller, query: AuditQuery) -> list[AuditEntry]:
-        """Read entries matching ``query``; the read itself is recorded."""
+    def audit_log(
+        self, caller: Caller, query: AuditQuery, *, export: str | None = None
+    ) -> list[AuditEntry]:
+        """Read entries matching ``query``; the read itself is recorded.
+
+        ``export`` names the format of an export (``csv``, ``jsonl``): exporting
+        needs ``audit.export`` as well as ``audit.read``.
+        """
+        permission = "audit.export" if export else "audit.read"
         actor = self._authorise(
-            caller, "audit.read", action="audit.read", resource="audit"
+            caller, permission, action="audit.read", resource="audit"
         )
+        detail: dict[str, DetailValue] = {}
+        if export:
+            self._authorise(caller, "audit.read", action="audit.read", resource="audit")
+            detail["format"] = export
         with self.store.transaction() as tx:
             entries = tx.audit_entries(query)
-            self._record(
-                tx,
-                actor,
-                "audit.read",
-                resource="audit",
-                detail={"count": len(entries)},
-            )
+            detail["count"] = len(entries)
+            self._record(tx, actor, "audit.read", resource="audit", detail=detail)
         return entries
 
     def audit_report(

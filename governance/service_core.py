@@ -9,26 +9,30 @@ record or not at all.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, TypedDict
 
 import structlog
 import yaml
 from pydantic import ValidationError
+from typing_extensions import Unpack
 
 from audit import (
     AuditKeyError,
     DetailValue,
     Outcome,
     SigningKey,
+    format_time,
     load_signing_key,
 )
 from governance import auditing
 from governance.access import Subject as Caller
 from governance.access_policy import AccessPolicy, load_access_policy
+from governance.audit_batch import AuditBatcher
 from governance.config import Settings
 from governance.errors import AccessDeniedError, ConfigError, PolicyError
 from governance.ingest import IngestPolicy
@@ -45,6 +49,18 @@ from governance.storage.sql import SqlStore
 log = structlog.get_logger()
 
 Clock = Callable[[], datetime]
+
+
+class EntryFields(TypedDict, total=False):
+    """What an audit entry says besides who, what and the outcome."""
+
+    resource: str
+    body: str | None
+    purpose: str | None
+    policy_sha256: str | None
+    result_digest: str | None
+    detail: Mapping[str, DetailValue] | None
+
 
 #: purpose -> (file in the key directory, key name in signatures)
 SIGNING_KEYS: Final[dict[str, tuple[str, str]]] = {
@@ -76,6 +92,8 @@ class ServiceCore:
         self._clock = clock
         self._store: SqlStore | None = None
         self._access_policy: AccessPolicy | None = None
+        self._batcher: AuditBatcher | None = None
+        self._batcher_lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -88,6 +106,10 @@ class ServiceCore:
         return self._store
 
     def close(self) -> None:
+        with self._batcher_lock:
+            batcher, self._batcher = self._batcher, None
+        if batcher is not None:
+            batcher.close()
         if self._store is not None:
             self._store.dispose()
             self._store = None
@@ -179,28 +201,12 @@ class ServiceCore:
         action: str,
         *,
         outcome: Outcome = "allow",
-        resource: str = "-",
-        body: str | None = None,
-        purpose: str | None = None,
-        policy_sha256: str | None = None,
-        result_digest: str | None = None,
-        detail: Mapping[str, DetailValue] | None = None,
+        **fields: Unpack[EntryFields],
     ) -> None:
         """Append one entry in ``tx``: if it cannot be written, the action fails."""
         tx.append_audit(
             lambda: [
-                auditing.event(
-                    actor,
-                    action,
-                    outcome,
-                    now=self._clock(),
-                    resource=resource,
-                    body=body,
-                    purpose=purpose,
-                    policy_sha256=policy_sha256,
-                    result_digest=result_digest,
-                    detail=detail,
-                )
+                auditing.event(actor, action, outcome, now=self._clock(), **fields)
             ],
             auditing.RULES,
         )
@@ -211,25 +217,35 @@ class ServiceCore:
         action: str,
         *,
         outcome: Outcome = "error",
-        resource: str = "-",
-        body: str | None = None,
-        purpose: str | None = None,
-        policy_sha256: str | None = None,
-        detail: Mapping[str, DetailValue] | None = None,
+        **fields: Unpack[EntryFields],
     ) -> None:
         """Record a denied or failed action in its own transaction (after rollback)."""
-        with self.store.transaction() as tx:
-            self._record(
-                tx,
-                actor,
-                action,
-                outcome=outcome,
-                resource=resource,
-                body=body,
-                purpose=purpose,
-                policy_sha256=policy_sha256,
-                detail=detail,
-            )
+        self._record_read(actor, action, outcome=outcome, **fields)
+
+    def _record_read(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        outcome: Outcome = "allow",
+        **fields: Unpack[EntryFields],
+    ) -> None:
+        """Record an action that wrote nothing else (a read, a denial, a failure).
+
+        Returns once the entry is committed; concurrent callers share transactions
+        (``governance.audit_batch``). Raises, and the caller returns nothing, if the
+        entry cannot be written.
+        """
+        event = auditing.event(actor, action, outcome, now=self._clock(), **fields)
+        with self._batcher_lock:
+            if self._batcher is None:
+                self._batcher = AuditBatcher(
+                    self.store.transaction,
+                    auditing.RULES,
+                    lambda: format_time(self._clock()),
+                )
+            batcher = self._batcher
+        batcher.record(event)
 
     def signing_key(self, purpose: Literal["audit", "release"]) -> SigningKey:
         """Load the Ed25519 key that signs audit checkpoints or release manifests.

@@ -20,7 +20,13 @@ from governance.access import Subject as Caller
 from governance.errors import IngestError, NotFoundError
 from governance.extract_format import KINDS, Kind
 from governance.ingest import IngestPolicy, read_rows, scan
-from governance.models import Actor, ExtractInfo, NewExtract, QuarantineEntry
+from governance.models import (
+    MAX_ROW_ID,
+    Actor,
+    ExtractInfo,
+    NewExtract,
+    QuarantineEntry,
+)
 from governance.service_core import ServiceCore
 from governance.storage.base import Transaction
 from governance.validate import DUPLICATE_KEYS, RowContext, RowValidator
@@ -330,8 +336,10 @@ class IngestActions(ServiceCore):
             NotFoundError: no such extract.
             AccessDeniedError: the extract belongs to a body outside the grant.
         """
-        with self.store.transaction() as tx:
-            info = tx.extract(extract_id)
+        info = None
+        if 1 <= extract_id <= MAX_ROW_ID:
+            with self.store.transaction() as tx:
+                info = tx.extract(extract_id)
         if info is None:
             raise NotFoundError(f"no extract {extract_id}")
         actor = self._authorise(

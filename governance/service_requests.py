@@ -35,8 +35,8 @@ from governance.errors import (
     NotFoundError,
     TableError,
 )
+from governance.models import MAX_ROW_ID, Actor, ReleaseRecord, RequestRecord
 from governance.models import SYSTEM as SYSTEM_ACTOR
-from governance.models import Actor, ReleaseRecord, RequestRecord
 from governance.release import Approval, ReleaseInfo, write_release
 from governance.release_policy import ReleasePolicy, load_release_policy
 from governance.sdc.clear import ClearedSet, apply, evidence_mapping
@@ -106,6 +106,8 @@ class RequestActions(AuditActions):
         return load_policy(policy_id, policy_dir=self.policy_dir())
 
     def _load(self, tx: Transaction, request_id: int) -> RequestRecord:
+        if not 1 <= request_id <= MAX_ROW_ID:
+            raise NotFoundError(f"no request {request_id}")
         record = tx.request(request_id, for_update=True)
         if record is None:
             raise NotFoundError(f"no request {request_id}")
@@ -428,11 +430,14 @@ class RequestActions(AuditActions):
         self,
         caller: Caller,
         request_id: int,
-        directory: Path,
+        directory: Path | None = None,
         *,
         extra_files: dict[str, bytes] | None = None,
     ) -> ReleaseRecord:
         """Recompute, re-check and write the approved tables as a signed release.
+
+        ``directory`` is a new directory for the release; by default one named after
+        the release in the release directory (``WRESGOV_RELEASE_DIR``).
 
         The tables are counted and cleared again; if anything changed since the
         approvals (new data, a new policy), the request goes back to ``checked``
@@ -463,6 +468,8 @@ class RequestActions(AuditActions):
                 "(new data or policy); it was checked again and needs new approvals"
             )
         release_id = f"R{request_id}-{self._clock():%Y%m%dT%H%M%SZ}"
+        if directory is None:
+            directory = self.settings.resolved_release_dir / release_id
         disclosure = self.disclosure_policy(record.policy_id)
         with self.store.transaction() as tx:
             record = self._load(tx, request_id)

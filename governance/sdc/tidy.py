@@ -13,6 +13,7 @@ row (as a spreadsheet shows it: the header is row 1) and the column, never a val
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -59,15 +60,33 @@ def read_tidy(path: Path) -> TidyFile:
         raw = _read_xlsx(path)
     else:
         raw = _read_csv(path)
+    return _tidy(str(path), raw)
+
+
+def parse_tidy_csv(text: str, *, source: str) -> TidyFile:
+    """Read CSV text (an upload, say) as :func:`read_tidy` reads a CSV file.
+
+    Raises:
+        TableError: as :func:`read_tidy`; ``source`` names the text in messages.
+    """
+    try:
+        reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+        raw = [(reader.line_num, fields) for fields in reader]
+    except csv.Error:
+        raise TableError(f"{source}: cannot be read as CSV") from None
+    return _tidy(source, raw)
+
+
+def _tidy(source: str, raw: list[tuple[int, list[str]]]) -> TidyFile:
     if not raw:
-        raise TableError(f"{path}: the file is empty")
+        raise TableError(f"{source}: the file is empty")
     (header_line, header), *body = raw
     columns = tuple(c.strip() for c in header)
     if any(not c for c in columns):
-        raise TableError(f"{path}: row {header_line}: a column has no name")
+        raise TableError(f"{source}: row {header_line}: a column has no name")
     if len(set(columns)) != len(columns):
         dup = next(c for c in columns if columns.count(c) > 1)
-        raise TableError(f"{path}: column {dup!r} appears twice")
+        raise TableError(f"{source}: column {dup!r} appears twice")
     rows, numbers = [], []
     for line, fields in body:
         cells = tuple(f.strip() for f in fields)
@@ -75,13 +94,13 @@ def read_tidy(path: Path) -> TidyFile:
             continue  # blank lines (and trailing empty spreadsheet rows) carry nothing
         if len(cells) != len(columns):
             raise TableError(
-                f"{path}: row {line}: has {len(cells)} fields, the header has {len(columns)}"
+                f"{source}: row {line}: has {len(cells)} fields, the header has {len(columns)}"
             )
         rows.append(cells)
         numbers.append(line)
     if not rows:
-        raise TableError(f"{path}: the file has a header but no rows")
-    return TidyFile(str(path), columns, tuple(rows), tuple(numbers))
+        raise TableError(f"{source}: the file has a header but no rows")
+    return TidyFile(source, columns, tuple(rows), tuple(numbers))
 
 
 def _read_csv(path: Path) -> list[tuple[int, list[str]]]:

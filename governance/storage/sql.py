@@ -543,10 +543,20 @@ class SqlTransaction:
         )
 
     def releases_of(self, request_id: int) -> list[ReleaseRecord]:
+        return self._releases(schema.releases.c.request_id == request_id)
+
+    def release(self, release_id: str) -> ReleaseRecord | None:
+        found = self._releases(schema.releases.c.id == release_id)
+        return found[0] if found else None
+
+    def releases(self) -> list[ReleaseRecord]:
+        return self._releases(sa.true())
+
+    def _releases(self, where: sa.ColumnElement[bool]) -> list[ReleaseRecord]:
         rows = self._connection.execute(
             sa.select(schema.releases)
-            .where(schema.releases.c.request_id == request_id)
-            .order_by(schema.releases.c.created_at)
+            .where(where)
+            .order_by(schema.releases.c.created_at, schema.releases.c.id)
         )
         return [
             ReleaseRecord(

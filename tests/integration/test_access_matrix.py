@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from governance.access import Subject
-from governance.access_policy import load_access_policy
+from governance.access_policy import PERMISSIONS, load_access_policy
 from governance.errors import AccessDeniedError, GovernanceError
 from governance.models import AuditQuery
 from governance.service import Service
 from governance.tablespec import TableSpec
+from tests.api_support import CHECK_TABLE, released
 from tests.factories import make_row, principal, write_extract
 
 ROLES = ("admin", "data_manager", "analyst", "ig_officer", "publisher", "downstream")
@@ -98,6 +99,16 @@ def _grant_target(s: Service, tmp: Path) -> str:
     return name
 
 
+_RELEASES: dict[int, str] = {}
+
+
+def _release(s: Service, tmp: Path) -> str:
+    """A release readable by all-Wales readers, made once per service."""
+    if id(s) not in _RELEASES:
+        _RELEASES[id(s)] = released(s, tmp, prefix="matrix-release")[1]
+    return _RELEASES[id(s)]
+
+
 def _revoke_grant(s: Service, c: Subject, tmp: Path, body: str | None) -> object:
     admin = s.caller_for("admin")
     grant = s.add_grant(admin, _grant_target(s, tmp), role="analyst")
@@ -173,6 +184,19 @@ ACTIONS: dict[str, tuple[Call, str, bool]] = {
         False,
     ),
     "grant_revoke": (_revoke_grant, "grant.manage", False),
+    "catalogue": (lambda s, c, t, b: s.catalogue(c), "catalogue.read", False),
+    "policies": (lambda s, c, t, b: s.policies(c), "policy.read", False),
+    "policy": (lambda s, c, t, b: s.policy(c, "wres-wales"), "policy.read", False),
+    "check_upload": (
+        lambda s, c, t, b: s.check_upload(c, CHECK_TABLE.encode()), "check.run", False
+    ),
+    "releases": (lambda s, c, t, b: s.releases(c), "release.read", False),
+    "release": (lambda s, c, t, b: s.release(c, _release(s, t)), "release.read", False),
+    "release_artefact": (
+        lambda s, c, t, b: s.release_artefact(c, _release(s, t), "manifest.json"),
+        "release.read",
+        False,
+    ),
 }  # fmt: skip
 
 #: Actions whose expected outcome is not one permission: a relation to the request
@@ -217,6 +241,8 @@ def _allowed(role: str, permission: str, body: str | None, scoped: bool) -> bool
     if permission not in policy.permissions_of(role):
         return False
     grant_body = OWN if role == "data_manager" else None
+    if not PERMISSIONS[permission].body_scoped:
+        return True  # decided without regard to any body
     if not scoped or grant_body is None:
         return grant_body is None or body is not None
     return body == grant_body
@@ -283,6 +309,8 @@ def test_the_matrix_covers_every_service_action() -> None:
         "return_request", "revoke_release", "add_principal", "revoke_principal",
         "add_grant", "revoke_grant", "submit_request", "withdraw_request",
         "export_release", "show_request", "list_requests", "principals",
+        "catalogue", "policies", "policy", "check_upload", "releases", "release",
+        "release_artefact",
     }  # fmt: skip
     public = {
         name

@@ -39,6 +39,23 @@ def test_core_never_imports_front_ends_or_fake_data() -> None:
         assert "governance" not in roots or relative.parts[0] != "audit", relative
 
 
+def test_the_api_is_a_thin_layer_over_the_service() -> None:
+    paths = list((ROOT / "api").rglob("*.py"))
+    assert paths
+    for path in paths:
+        roots = imported_roots(path)
+        relative = path.relative_to(ROOT)
+        assert not roots & {"cli", "click", "synthetic", "faker", "sqlalchemy"}, (
+            relative
+        )
+        storage = {
+            n.module
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(n, ast.ImportFrom) and n.module
+        }
+        assert not any(m.startswith("governance.storage") for m in storage), relative
+
+
 def test_core_never_prints_or_exits() -> None:
     for path in (ROOT / "governance").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -1,0 +1,234 @@
+"""Load-test the HTTP API on a PostgreSQL store: throughput and latency under load.
+
+Sets up a fresh PostgreSQL database (synthetic extracts for all 12 bodies, staff
+ingested by each body's data manager, a request approved and released), starts
+``wresgov serve`` in its own processes, and runs ``--clients`` concurrent clients for
+``--seconds``: each downstream tool downloads the release's files (CSV, XLSX, JSON,
+manifest) and each analyst alternates between reading the catalogue and downloading.
+Every request is authenticated and audited, as in production. Then the audit chain is
+verified. Prints requests/s, p50/p90/p99/max latency and the verification.
+
+Target (issue 6): p99 at most 100 ms with 50 clients; the chain verifies after.
+
+    .venv/bin/python bench/api.py [--clients 50] [--seconds 30] [--workers 2]
+        [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+The rate limit is raised for the run (the bench measures capacity, not the limit);
+each client has its own token. Needs a PostgreSQL server; the database
+``wresgov_bench_api`` is dropped and created afresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from governance.config import Settings  # after the path set-up above
+from governance.service import Service
+from governance.tablespec import TableSpec
+from synthetic.generate import generate
+
+DATABASE = "wresgov_bench_api"
+PURPOSE = "Benchmark of the HTTP API: downloads and catalogue reads under load"
+
+
+def _fresh_database(admin_url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+        connection.execute(f'CREATE DATABASE "{DATABASE}"')
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base}/{DATABASE}"
+
+
+def _seed(home: Path, url: str, clients: int, staff: int) -> tuple[str, dict[str, str]]:
+    """A store with one release; tokens for the client principals."""
+    settings = Settings(home=home, database_url=url)
+    service = Service(settings)
+    service.init()
+    admin = service.caller_for("admin")
+    extracts = home / "extracts"
+    generate(extracts, staff=staff, seed=1)
+    for body_dir in sorted((extracts / "2026").iterdir()):
+        body = body_dir.name
+        service.add_principal(
+            admin, f"dm-{body.lower()}", role="data_manager", body=body
+        )
+        service.ingest(
+            service.caller_for(f"dm-{body.lower()}"),
+            body_dir / "staff.csv",
+            kind="staff",
+            org=body,
+            period=2026,
+        )
+    for name, role in (
+        ("analyst", "analyst"),
+        ("ig-1", "ig_officer"),
+        ("ig-2", "ig_officer"),
+    ):
+        service.add_principal(admin, name, role=role)
+    spec = TableSpec(
+        name="staff_ethnicity",
+        source="staff",
+        measure="headcount",
+        dimensions=("body", "ethnic_broad"),
+    )
+    analyst = service.caller_for("analyst")
+    info = service.create_request(analyst, purpose=PURPOSE, period=2026, tables=[spec])
+    service.submit_request(analyst, info.id)
+    service.approve_request(service.caller_for("ig-1"), info.id)
+    service.approve_request(service.caller_for("ig-2"), info.id)
+    release = service.export_release(analyst, info.id)
+    tokens = {}
+    for k in range(clients):
+        role = "downstream" if k % 2 == 0 else "analyst"
+        name = f"client-{k:03d}"
+        tokens[name] = service.add_principal(admin, name, role=role)
+    service.close()
+    return release.id, tokens
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _client(
+    url: str,
+    token: str,
+    files: list[str],
+    analyst: bool,
+    until: float,
+    latencies: list[float],
+    statuses: dict[int, int],
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    rng = random.Random(token)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        for turn in itertools.count():
+            if time.monotonic() >= until:
+                return
+            path = (
+                "/v1/catalogue"
+                if analyst and turn % 2 == 0
+                else files[rng.randrange(len(files))]
+            )
+            started = time.perf_counter()
+            response = await client.get(path)
+            await response.aread()
+            latencies.append(time.perf_counter() - started)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+
+async def _load(
+    url: str, tokens: dict[str, str], files: list[str], seconds: float
+) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    started = time.monotonic()
+    until = started + seconds
+    await asyncio.gather(
+        *(
+            _client(url, token, files, k % 2 == 1, until, latencies, statuses)
+            for k, token in enumerate(tokens.values())
+        )
+    )
+    return latencies, statuses, time.monotonic() - started
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--staff", type=int, default=20_000)
+    parser.add_argument(
+        "--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    args = parser.parse_args()
+
+    url = _fresh_database(args.database_url)
+    home = Path(tempfile.mkdtemp(prefix="wresgov-bench-api-"))
+    release_id, tokens = _seed(home, url, args.clients, args.staff)
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        WRESGOV_HOME=str(home),
+        WRESGOV_DATABASE_URL=url,
+        WRESGOV_API_RATE_LIMIT="1000000",
+        WRESGOV_LOG_LEVEL="warning",
+    )
+    command = [
+        str(Path(sys.executable).with_name("wresgov")), "serve", "--port", str(port),
+        "--workers", str(args.workers),
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        first = next(iter(tokens.values()))
+        listing = httpx.get(
+            f"{base}/v1/releases/{release_id}",
+            headers={"Authorization": f"Bearer {first}"},
+            timeout=30,
+        ).json()
+        files = [item["url"] for item in listing["files"]]
+        print(
+            f"server: {args.workers} process(es) on PostgreSQL; {args.clients} clients"
+            f" for {args.seconds:.0f} s; release {release_id} with {len(files)} files"
+        )
+        latencies, statuses, elapsed = asyncio.run(
+            _load(base, tokens, files, args.seconds)
+        )
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    ms = [v * 1000 for v in latencies]
+    print(
+        f"  requests        {len(ms):>10,}   statuses {dict(sorted(statuses.items()))}"
+    )
+    print(f"  throughput      {len(ms) / elapsed:>10,.0f} requests/s")
+    print(
+        f"  latency ms      p50 {_percentile(ms, 0.50):.1f}   p90 {_percentile(ms, 0.90):.1f}"
+        f"   p99 {_percentile(ms, 0.99):.1f}   max {max(ms):.1f}"
+        f"   mean {statistics.fmean(ms):.1f}"
+    )
+    service = Service(Settings(home=home, database_url=url))
+    started = time.perf_counter()
+    verified = service.verify_audit(service.caller_for("ig-1"))
+    print(
+        f"  audit chain     {verified.summary()} ({time.perf_counter() - started:.1f} s)"
+    )
+    service.close()
+    return 0 if verified.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
