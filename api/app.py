@@ -13,6 +13,7 @@ import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Final, Literal, TypeVar
 
 import anyio
@@ -77,25 +78,35 @@ class Api:
         except TimeoutError:
             raise TimedOutError() from None
 
-    async def caller(
-        self,
-        request: Request,
-        credentials: HTTPAuthorizationCredentials | None,
-    ) -> Caller:
-        client = request.client.host if request.client else None
-        wait = self.limiter.take(rate_key(request.headers.get("authorization"), client))
-        if wait is not None:
-            raise RateLimitedError(wait)
-        token = credentials.credentials if credentials is not None else None
-        return await self.call(self.service.authenticate, token)
+    async def act(
+        self, func: Callable[..., T], who: Credential, *args: Any, **kwargs: Any
+    ) -> T:
+        """Authenticate ``who`` and run one service call, in one worker thread."""
+
+        def run() -> T:
+            return func(self.service.authenticate(who.token), *args, **kwargs)
+
+        return await self.call(run)
 
 
-async def _caller(
+@dataclass(frozen=True)
+class Credential:
+    """The bearer token a request presented (never shown in a repr)."""
+
+    token: str | None = field(repr=False)
+
+
+async def _credential(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
+) -> Credential:
+    """Apply the rate limit; authentication happens with the service call."""
     api: Api = request.app.state.api
-    return await api.caller(request, credentials)
+    client = request.client.host if request.client else None
+    wait = api.limiter.take(rate_key(request.headers.get("authorization"), client))
+    if wait is not None:
+        raise RateLimitedError(wait)
+    return Credential(credentials.credentials if credentials is not None else None)
 
 
 #: A request's id in a path (a stored row id: larger ones cannot exist).
@@ -104,7 +115,7 @@ RequestId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 ReleaseId = Annotated[str, Path(min_length=1, max_length=40)]
 
 #: The authenticated caller of a request (401, audited, when there is none).
-Who = Annotated[Caller, Depends(_caller)]
+Who = Annotated[Credential, Depends(_credential)]
 
 
 def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI:
@@ -173,7 +184,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     @app.get(f"{PREFIX}/catalogue", tags=["meta"])
     async def catalogue(who: Who) -> schemas.Catalogue:
         """The tables one may request, the named packs and the indicators."""
-        view = await api.call(service.catalogue, who)
+        view = await api.act(service.catalogue, who)
         return schemas.Catalogue(
             version=view.catalogue.version,
             tables=list(view.catalogue.tables),
@@ -187,14 +198,14 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     @app.get(f"{PREFIX}/policies", tags=["meta"])
     async def policies(who: Who) -> list[schemas.Policy]:
         """Every policy file in force, with its SHA-256."""
-        return [schemas.Policy.of(v) for v in await api.call(service.policies, who)]
+        return [schemas.Policy.of(v) for v in await api.act(service.policies, who)]
 
     @app.get(f"{PREFIX}/policies/{{policy_id}}", tags=["meta"])
     async def policy(
         who: Who, policy_id: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     ) -> schemas.Policy:
         """One policy file's text and SHA-256."""
-        return schemas.Policy.of(await api.call(service.policy, who, policy_id))
+        return schemas.Policy.of(await api.act(service.policy, who, policy_id))
 
     # -- requests ------------------------------------------------------------------------
 
@@ -202,7 +213,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     async def list_requests(who: Who) -> list[schemas.Request]:
         """Every request for IG officers; one's own for analysts."""
         return [
-            schemas.Request.of(i) for i in await api.call(service.list_requests, who)
+            schemas.Request.of(i) for i in await api.act(service.list_requests, who)
         ]
 
     @app.post(f"{PREFIX}/requests", status_code=201, tags=["requests"])
@@ -211,7 +222,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         if (body.tables is None) == (body.pack is None):
             raise TableError("give exactly one of 'tables' and 'pack'")
         tables = body.tables if body.tables is not None else pack_specs(body.pack or "")
-        info = await api.call(
+        info = await api.act(
             service.create_request,
             who,
             purpose=body.purpose,
@@ -222,18 +233,18 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
             policy_id=body.policy,
         )
         if body.submit:
-            info = await api.call(service.submit_request, who, info.id)
+            info = await api.act(service.submit_request, who, info.id)
         return schemas.Request.of(info, evidence=body.submit)
 
     @app.get(f"{PREFIX}/requests/{{request_id}}", tags=["requests"])
     async def show_request(who: Who, request_id: RequestId) -> schemas.Request:
         """A request with the engine's evidence (requester and reviewers)."""
-        info = await api.call(service.show_request, who, request_id)
+        info = await api.act(service.show_request, who, request_id)
         return schemas.Request.of(info, evidence=True)
 
     def _step(name: str, method: Callable[[Caller, int], Any], doc: str) -> None:
         async def step(who: Who, request_id: RequestId) -> schemas.Request:
-            info = await api.call(method, who, request_id)
+            info = await api.act(method, who, request_id)
             return schemas.Request.of(info, evidence=True)
 
         step.__doc__ = doc
@@ -258,8 +269,8 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     )
     async def release_request(who: Who, request_id: RequestId) -> schemas.Release:
         """Write the approved request's tables as a signed release (its requester)."""
-        record = await api.call(service.export_release, who, request_id)
-        view = await api.call(service.release, who, record.id)
+        record = await api.act(service.export_release, who, request_id)
+        view = await api.act(service.release, who, record.id)
         return schemas.Release.of(view, files=True)
 
     # -- releases ------------------------------------------------------------------------
@@ -267,13 +278,13 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     @app.get(f"{PREFIX}/releases", tags=["releases"])
     async def list_releases(who: Who) -> list[schemas.Release]:
         """The releases the caller may read (released, not revoked, in scope)."""
-        return [schemas.Release.of(v) for v in await api.call(service.releases, who)]
+        return [schemas.Release.of(v) for v in await api.act(service.releases, who)]
 
     @app.get(f"{PREFIX}/releases/{{release_id}}", tags=["releases"])
     async def show_release(who: Who, release_id: ReleaseId) -> schemas.Release:
         """A release and its files, each with its SHA-256 from the signed manifest."""
         return schemas.Release.of(
-            await api.call(service.release, who, release_id), files=True
+            await api.act(service.release, who, release_id), files=True
         )
 
     @app.get(
@@ -292,7 +303,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         request: Request, who: Who, release_id: ReleaseId, path: str
     ) -> Response:
         """Download one file of a release; the ETag is its SHA-256."""
-        artefact = await api.call(service.release_artefact, who, release_id, path)
+        artefact = await api.act(service.release_artefact, who, release_id, path)
         etag = f'"{artefact.info.sha256}"'
         headers = {
             "ETag": etag,
@@ -326,7 +337,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         """
         table_bytes = await table.read()
         structure_bytes = await structure.read() if structure is not None else None
-        result = await api.call(
+        result = await api.act(
             service.check_upload,
             who,
             table_bytes,
@@ -376,7 +387,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
             limit=limit,
         )
         export = None if format == "json" else format
-        entries = await api.call(service.audit_log, who, query, export=export)
+        entries = await api.act(service.audit_log, who, query, export=export)
         if format == "csv":
             return PlainTextResponse(entries_csv(entries), media_type="text/csv")
         if format == "jsonl":
@@ -389,7 +400,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     @app.post(f"{PREFIX}/audit/verify", tags=["audit"])
     async def audit_verify(who: Who) -> schemas.Verification:
         """Verify the whole chain and every signed checkpoint."""
-        result = await api.call(service.verify_audit, who)
+        result = await api.act(service.verify_audit, who)
         return schemas.Verification(
             ok=result.ok,
             entries=result.report.entries,
@@ -403,7 +414,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     @app.post(f"{PREFIX}/audit/checkpoints", status_code=201, tags=["audit"])
     async def audit_checkpoint(who: Who) -> schemas.Checkpoint:
         """Sign the chain head now and keep the checkpoint outside the store."""
-        result = await api.call(service.checkpoint, who)
+        result = await api.act(service.checkpoint, who)
         return schemas.Checkpoint(size=result.size, head_hash=result.head_hex)
 
     @app.get(f"{PREFIX}/audit/report", tags=["audit"])
@@ -411,7 +422,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         who: Who, since: str | None = None, until: str | None = None
     ) -> schemas.AuditReport:
         """Activity per principal and action, denials, and flags to review."""
-        report = await api.call(service.audit_report, who, since=since, until=until)
+        report = await api.act(service.audit_report, who, since=since, until=until)
         return schemas.AuditReport(
             entries=report.entries,
             first_time=report.first_time,

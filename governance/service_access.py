@@ -90,8 +90,7 @@ class AccessActions(ServiceCore):
                 found = tx.principal_by_token(presented.token_id)
                 tokens.check_token(presented, found[1] if found else None)
                 assert found is not None  # noqa: S101 - check_token refused None
-                principal = found[0]
-                grants = tuple(tx.grants_of(principal.id))
+                principal, grants = found[0], tuple(found[2])
         except AuthenticationError as exc:
             self._record_failure(
                 ANONYMOUS,

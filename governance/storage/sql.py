@@ -620,13 +620,25 @@ class SqlTransaction:
         ).first()
         return None if row is None else Principal(row.id, row.name, row.active)
 
-    def principal_by_token(self, token_id: str) -> tuple[Principal, str | None] | None:
-        row = self._connection.execute(
-            sa.select(schema.principals).where(schema.principals.c.token_id == token_id)
-        ).first()
-        if row is None:
+    def principal_by_token(
+        self, token_id: str
+    ) -> tuple[Principal, str | None, list[Grant]] | None:
+        """The token's principal, its stored token hash and its grants (one query)."""
+        p, g = schema.principals, schema.grants
+        rows = self._connection.execute(
+            sa.select(
+                p.c.id.label("p_id"), p.c.name, p.c.active, p.c.token_hash,
+                *(column for column in g.c),
+            )
+            .select_from(p.outerjoin(g, g.c.principal_id == p.c.id))
+            .where(p.c.token_id == token_id)
+            .order_by(g.c.id)
+        ).all()  # fmt: skip
+        if not rows:
             return None
-        return Principal(row.id, row.name, row.active), row.token_hash
+        first = rows[0]
+        grants = [_grant(row) for row in rows if row.id is not None]
+        return Principal(first.p_id, first.name, first.active), first.token_hash, grants
 
     def principals(self) -> list[Principal]:
         rows = self._connection.execute(
