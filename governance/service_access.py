@@ -86,7 +86,7 @@ class AccessActions(ServiceCore):
         try:
             presented = tokens.parse_token(token or "")
             resource = f"token:{presented.token_id}"
-            with self.store.transaction() as tx:
+            with self.store.reading() as tx:
                 found = tx.principal_by_token(presented.token_id)
                 tokens.check_token(presented, found[1] if found else None)
                 assert found is not None  # noqa: S101 - check_token refused None

@@ -235,7 +235,7 @@ class OutputActions(RequestActions):
         self, caller: Caller, release_id: str, path: str | None
     ) -> tuple[ReleaseView, Artefact | None]:
         """Authorise, check the files, and record the read before returning it."""
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             record = tx.release(release_id) if len(release_id) <= 40 else None
             request = None if record is None else tx.request(record.request_id)
         if record is None or request is None:

@@ -228,6 +228,25 @@ class SqlStore:
                 self._schema_checked = True
             yield SqlTransaction(connection, self.dialect)
 
+    @contextmanager
+    def reading(self) -> Iterator[SqlTransaction]:
+        """For a few reads that need no transaction: on PostgreSQL they run in
+        autocommit, sparing the BEGIN and COMMIT round trips (each statement sees
+        committed data; read one row per statement, or join); on SQLite, as
+        :meth:`transaction`. Never write through it."""
+        if self.dialect != "postgresql" or not self._schema_checked:
+            with self.transaction() as tx:
+                yield tx
+            return
+        try:
+            with self._engine.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                yield SqlTransaction(connection, self.dialect)
+        except OperationalError as exc:
+            raise ConfigError(
+                f"database error on {self.display_url} ({type(exc.orig).__name__})"
+            ) from None
+
     @staticmethod
     def _version_in(connection: sa.Connection) -> int | None:
         try:
