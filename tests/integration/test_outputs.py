@@ -1,0 +1,99 @@
+"""The service's reads for downstream tools: releases served only as released."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from governance.errors import AccessDeniedError, NotFoundError, ReleaseError, TableError
+from governance.models import AuditQuery
+from governance.service import Service
+from tests.api_support import CHECK_TABLE, released
+from tests.factories import principal
+
+
+@pytest.fixture
+def release(service: Service, tmp_path: Path) -> str:
+    return released(service, tmp_path)[1]
+
+
+def _directory(service: Service, release_id: str) -> Path:
+    return service.settings.resolved_release_dir / release_id
+
+
+def test_a_release_lists_every_file_with_its_manifest_hash(
+    service: Service, release: str
+) -> None:
+    reader = principal(service, "reader", "downstream")
+    view = service.release(reader, release)
+    manifest = json.loads((_directory(service, release) / "manifest.json").read_text())
+    listed = {a["path"]: a["sha256"] for a in manifest["artefacts"]}
+    files = {a.path: a.sha256 for a in view.artefacts}
+    assert {p: files[p] for p in listed} == listed
+    assert {"manifest.json", "manifest.sig"} <= set(files)
+    data = service.release_artefact(reader, release, "tables/staff_by_group.csv")
+    assert data.info.media_type.startswith("text/csv") and b"<10" in data.data
+
+
+def test_a_changed_manifest_or_a_missing_file_is_refused(
+    service: Service, release: str
+) -> None:
+    reader = principal(service, "reader", "downstream")
+    directory = _directory(service, release)
+    (directory / "tables" / "staff_by_group.structure.yaml").unlink()
+    with pytest.raises(ReleaseError, match="missing"):
+        service.release_artefact(
+            reader, release, "tables/staff_by_group.structure.yaml"
+        )
+    manifest = directory / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"purpose"', '"purpose" '))
+    with pytest.raises(ReleaseError, match=r"manifest\.json changed"):
+        service.release(reader, release)
+    shutil.rmtree(directory)
+    with pytest.raises(ReleaseError, match="no longer where"):
+        service.release(reader, release)
+
+
+def test_unknown_releases_files_and_out_of_scope_readers(
+    service: Service, release: str
+) -> None:
+    reader = principal(service, "reader", "downstream")
+    with pytest.raises(NotFoundError):
+        service.release(reader, "R999-20260101T000000Z")
+    with pytest.raises(NotFoundError):
+        service.release(reader, "x" * 200)
+    with pytest.raises(NotFoundError):
+        service.release_artefact(reader, release, "../wresgov.db")
+    scoped = principal(service, "scoped", "downstream", "7A2")
+    with pytest.raises(AccessDeniedError):
+        service.release(scoped, release)  # an all-Wales release, a 7A2 grant
+    assert service.releases(scoped) == []
+    ig = principal(service, "ig-reader", "ig_officer")
+    denied = service.audit_log(ig, AuditQuery(principal="scoped", outcome="deny"))
+    assert [e.action for e in denied] == ["release.read"]
+
+
+def test_checks_refuse_oversized_and_non_utf8_uploads(service: Service) -> None:
+    publisher = principal(service, "ci", "publisher")
+    with pytest.raises(TableError, match="larger than"):
+        service.check_upload(publisher, b"x" * (5 * 1024 * 1024 + 1))
+    with pytest.raises(TableError, match="not UTF-8"):
+        service.check_upload(publisher, b"\xff\xfe")
+    structure = b"""dimensions:
+  - {name: dept, total: Total, hierarchy: {Total: [Sales, Ops]}}
+  - {name: grade, total: Total, hierarchy: {Total: [G1, G2]}}
+"""
+    result = service.check_upload(publisher, CHECK_TABLE.encode(), structure=structure)
+    assert result.safe and result.cells == 9
+
+
+def test_policies_name_their_kind(service: Service) -> None:
+    reader = principal(service, "ci", "publisher")
+    kinds = {p.id: p.kind for p in service.policies(reader)}
+    assert kinds["access"] == "access" and kinds["wres-wales"] == "disclosure"
+    assert kinds["release"] == "release" and kinds["ingest"] == "ingest"
+    with pytest.raises(NotFoundError):
+        service.policy(reader, "nope")
