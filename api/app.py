@@ -114,7 +114,7 @@ RequestId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 #: A release's id in a path.
 ReleaseId = Annotated[str, Path(min_length=1, max_length=40)]
 
-#: The authenticated caller of a request (401, audited, when there is none).
+#: The credential a request presented; ``Api.act`` authenticates it (401, audited).
 Who = Annotated[Credential, Depends(_credential)]
 
 

@@ -97,7 +97,11 @@ async def governance_error(request: Request, exc: Exception) -> JSONResponse:
         # Server-side trouble: the operator reads the log, the client gets no paths.
         log.error("api_server_error", exc_type=type(exc).__name__)
         detail = "the server cannot do this now; its operators have been told"
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = None
+    if isinstance(exc, AuthenticationError):
+        # The service's message speaks of the CLI's WRESGOV_TOKEN; say it for HTTP.
+        detail = f"send a valid token as 'Authorization: Bearer <token>' ({exc.reason})"
+        headers = {"WWW-Authenticate": "Bearer"}
     reason = exc.reason if isinstance(exc, AccessDeniedError) else None
     return problem(
         status, kind, title, detail=detail, instance=request.url.path,
