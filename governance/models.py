@@ -176,6 +176,21 @@ class RequestRecord:
 
 
 @dataclass(frozen=True)
+class RequestSummary:
+    """What deciding access to a request's release needs: the request without its
+    table specifications and evidence (which can be large)."""
+
+    id: int
+    requester: str
+    purpose: str
+    body: str | None
+    period: int
+    state: str
+    approvals: tuple[str, ...]
+    evidence: str | None
+
+
+@dataclass(frozen=True)
 class ReleaseRecord:
     id: str
     request_id: int

@@ -26,7 +26,7 @@ from governance.errors import (
     TableError,
 )
 from governance.indicators import Catalogue, load_catalogue
-from governance.models import Actor, ReleaseRecord, RequestRecord
+from governance.models import Actor, ReleaseRecord, RequestSummary
 from governance.request_specs import PACKS, pack_specs
 from governance.sdc.check import CheckResult, check_table
 from governance.sdc.policy import list_policies, load_policy
@@ -34,7 +34,7 @@ from governance.sdc.structure import parse_structure
 from governance.sdc.tidy import parse_tidy_csv
 from governance.service_requests import RequestActions
 from governance.tablespec import TableSpec
-from governance.workflow import check_release_access
+from governance.workflow import RequestView, check_release_access
 
 #: Files of a release directory that are served besides the manifest's artefacts.
 MANIFEST: Final = "manifest.json"
@@ -86,7 +86,7 @@ class ReleaseView:
     """A release as downstream readers see it (never a hidden value)."""
 
     record: ReleaseRecord
-    request: RequestRecord
+    request: RequestSummary
     artefacts: tuple[ArtefactInfo, ...]
 
     @property
@@ -189,17 +189,17 @@ class OutputActions(RequestActions):
             self._authorise(
                 caller, "release.read", action="release.read", resource="releases"
             )
-        with self.store.transaction() as tx:
-            visible: list[tuple[ReleaseRecord, RequestRecord]] = []
-            for release in tx.releases():
-                request = tx.request(release.request_id)
-                if request is None or release.revoked_at is not None:
-                    continue
-                try:
-                    check_release_access(self._view(request), caller, "release.read")
-                except AccessDeniedError:
-                    continue
-                visible.append((release, request))
+        with self.store.reading() as tx:
+            found = tx.released_requests()
+        visible = []
+        for release, request in found:
+            if release.revoked_at is not None:
+                continue
+            try:
+                check_release_access(_access_view(request), caller, "release.read")
+            except AccessDeniedError:
+                continue
+            visible.append((release, request))
         self._record_read(
             Actor(caller.id, role or "none"),
             "release.read",
@@ -235,14 +235,18 @@ class OutputActions(RequestActions):
         self, caller: Caller, release_id: str, path: str | None
     ) -> tuple[ReleaseView, Artefact | None]:
         """Authorise, check the files, and record the read before returning it."""
-        with self.store.reading() as tx:
-            record = tx.release(release_id) if len(release_id) <= 40 else None
-            request = None if record is None else tx.request(record.request_id)
-        if record is None or request is None:
+        found = []
+        if len(release_id) <= 40:
+            with self.store.reading() as tx:
+                found = tx.released_requests(release_id)
+        if not found:
             raise NotFoundError(f"no release {release_id!r}")
+        record, request = found[0]
         resource = f"release:{release_id}"
         try:
-            decision = check_release_access(self._view(request), caller, "release.read")
+            decision = check_release_access(
+                _access_view(request), caller, "release.read"
+            )
         except AccessDeniedError as exc:
             self._record_failure(
                 Actor(caller.id, "none", request.body), "release.read",
@@ -358,6 +362,17 @@ class OutputActions(RequestActions):
             detail={"cells": result.cells, "unsafe": len(result.unsafe), "safe": result.safe},
         )  # fmt: skip
         return result
+
+
+def _access_view(request: RequestSummary) -> RequestView:
+    return RequestView(
+        id=request.id,
+        requester_id=request.requester,
+        state=request.state,  # type: ignore[arg-type]  # stored from State values
+        body=request.body,
+        approvals=request.approvals,
+        evidence=request.evidence,  # type: ignore[arg-type]  # stored Evidence
+    )
 
 
 def _any_role(caller: Caller, permission: str) -> str | None:

@@ -22,6 +22,7 @@ from governance.models import (
     QuarantineEntry,
     ReleaseRecord,
     RequestRecord,
+    RequestSummary,
 )
 from governance.tablespec import TableSpec
 
@@ -138,9 +139,9 @@ class Transaction(Protocol):
 
     def releases_of(self, request_id: int) -> list[ReleaseRecord]: ...
 
-    def release(self, release_id: str) -> ReleaseRecord | None: ...
-
-    def releases(self) -> list[ReleaseRecord]: ...
+    def released_requests(
+        self, release_id: str | None = None
+    ) -> list[tuple[ReleaseRecord, RequestSummary]]: ...
 
     def revoke_releases(self, request_id: int, at: datetime) -> None: ...
 

@@ -47,6 +47,7 @@ from governance.models import (
     QuarantineEntry,
     ReleaseRecord,
     RequestRecord,
+    RequestSummary,
 )
 from governance.storage import schema
 from governance.storage.aggregate import aggregate
@@ -564,12 +565,45 @@ class SqlTransaction:
     def releases_of(self, request_id: int) -> list[ReleaseRecord]:
         return self._releases(schema.releases.c.request_id == request_id)
 
-    def release(self, release_id: str) -> ReleaseRecord | None:
-        found = self._releases(schema.releases.c.id == release_id)
-        return found[0] if found else None
-
-    def releases(self) -> list[ReleaseRecord]:
-        return self._releases(sa.true())
+    def released_requests(
+        self, release_id: str | None = None
+    ) -> list[tuple[ReleaseRecord, RequestSummary]]:
+        """Releases (one, or all) with a summary of their requests, in one query."""
+        r, q = schema.releases, schema.requests
+        query = (
+            sa.select(
+                r.c.id, r.c.request_id, r.c.directory, r.c.manifest_sha256,
+                r.c.created_at, r.c.revoked_at, q.c.requester, q.c.purpose, q.c.body,
+                q.c.period, q.c.state, q.c.approvals, q.c.evidence,
+            )
+            .select_from(r.join(q, q.c.id == r.c.request_id))
+            .order_by(r.c.created_at, r.c.id)
+        )  # fmt: skip
+        if release_id is not None:
+            query = query.where(r.c.id == release_id)
+        return [
+            (
+                ReleaseRecord(
+                    row.id,
+                    row.request_id,
+                    row.directory,
+                    row.manifest_sha256,
+                    _utc(row.created_at) or row.created_at,
+                    _utc(row.revoked_at),
+                ),
+                RequestSummary(
+                    id=row.request_id,
+                    requester=row.requester,
+                    purpose=row.purpose,
+                    body=row.body,
+                    period=row.period,
+                    state=row.state,
+                    approvals=tuple(str(p) for p, _ in json.loads(row.approvals)),
+                    evidence=row.evidence,
+                ),
+            )
+            for row in self._connection.execute(query)
+        ]
 
     def _releases(self, where: sa.ColumnElement[bool]) -> list[ReleaseRecord]:
         rows = self._connection.execute(
