@@ -335,6 +335,17 @@ def _request(row: sa.Row[Any]) -> RequestRecord:
     )
 
 
+def _release(row: sa.Row[Any]) -> ReleaseRecord:
+    return ReleaseRecord(
+        row.id,
+        row.request_id,
+        row.directory,
+        row.manifest_sha256,
+        _utc(row.created_at) or row.created_at,
+        _utc(row.revoked_at),
+    )
+
+
 def _grant(row: sa.Row[Any]) -> Grant:
     valid_from = _utc(row.valid_from)
     assert valid_from is not None  # noqa: S101 - NOT NULL column
@@ -583,14 +594,7 @@ class SqlTransaction:
             query = query.where(r.c.id == release_id)
         return [
             (
-                ReleaseRecord(
-                    row.id,
-                    row.request_id,
-                    row.directory,
-                    row.manifest_sha256,
-                    _utc(row.created_at) or row.created_at,
-                    _utc(row.revoked_at),
-                ),
+                _release(row),
                 RequestSummary(
                     id=row.request_id,
                     requester=row.requester,
@@ -611,17 +615,7 @@ class SqlTransaction:
             .where(where)
             .order_by(schema.releases.c.created_at, schema.releases.c.id)
         )
-        return [
-            ReleaseRecord(
-                row.id,
-                row.request_id,
-                row.directory,
-                row.manifest_sha256,
-                _utc(row.created_at) or row.created_at,
-                _utc(row.revoked_at),
-            )
-            for row in rows
-        ]
+        return [_release(row) for row in rows]
 
     def revoke_releases(self, request_id: int, at: datetime) -> None:
         self._connection.execute(
