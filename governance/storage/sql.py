@@ -335,7 +335,7 @@ def _request(row: sa.Row[Any]) -> RequestRecord:
     )
 
 
-def _release(row: sa.Row[Any]) -> ReleaseRecord:
+def _release(row: Any) -> ReleaseRecord:
     return ReleaseRecord(
         row.id,
         row.request_id,
