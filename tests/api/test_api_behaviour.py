@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,26 @@ def test_policies_and_catalogue(client: TestClient, world: World) -> None:
     assert client.get("/v1/policies/nope", headers=auth).status_code == 404
     catalogue = client.get("/v1/catalogue", headers=auth).json()
     assert "wres-representation" in catalogue["packs"] and catalogue["indicators"]
+
+
+def test_a_streamed_body_is_cut_off_at_the_limit(world: World) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 1024
+
+    with _client(world, api_max_body=4096) as client:
+        response = client.post(
+            "/v1/requests",
+            headers={**world.auth("analyst"), "Content-Type": "application/json"},
+            content=chunks(),
+        )
+        assert (response.status_code, response.headers["content-type"]) == (
+            413,
+            PROBLEM,
+        )
+        small = client.post(
+            "/v1/requests",
+            headers={**world.auth("analyst"), "Content-Type": "application/json"},
+            content=iter([b"{}"]),
+        )
+        assert small.status_code == 422  # read in full, then refused as invalid
