@@ -10,8 +10,9 @@ Owns :func:`write_release`, which lays out one release directory::
 ``manifest.json`` records the request, purpose, requester, approvers, policy hashes,
 the audit chain head at release, the time, and every artefact's path, size and
 SHA-256; ``manifest.sig`` is an Ed25519 signature over its exact bytes. Only a
-:class:`ClearedSet` (built by the disclosure engine, which audited it) can be
-written. The directory appears whole or not at all: it is built in a hidden sibling
+:class:`~governance.sdc.clear.ClearedSet` or
+:class:`~governance.sdc.pack.ClearedPack` (built by the disclosure engine, which
+audited it) can be written. The directory appears whole or not at all: it is built in a hidden sibling
 directory, every file and directory is fsynced, and it is renamed into place; on any
 failure the partial directory is removed. Output bytes depend only on the inputs.
 
@@ -58,7 +59,7 @@ from governance.release_verify import (
     sign_manifest,
     verify_release,
 )
-from governance.sdc.clear import ClearedSet, render_evidence
+from governance.sdc.pack import Cleared, evidence_text
 from governance.sdc.policy import Policy
 
 __all__ = [
@@ -154,7 +155,7 @@ def _check_aware(name: str, moment: object) -> None:
         raise ReleaseError(f"release field {name!r} must be a timezone-aware time")
 
 
-def _check_info(info: ReleaseInfo, cleared: ClearedSet, policy: Policy) -> None:
+def _check_info(info: ReleaseInfo, cleared: Cleared, policy: Policy) -> None:
     for name in ("release_id", "request_id", "requester"):
         _check_text(name, getattr(info, name))
     _check_text("purpose", info.purpose, multiline=True)
@@ -195,7 +196,7 @@ def _check_info(info: ReleaseInfo, cleared: ClearedSet, policy: Policy) -> None:
         seen.add(table.name.casefold())
 
 
-def _table_paths(cleared: ClearedSet) -> dict[str, tuple[str, str]]:
+def _table_paths(cleared: Cleared) -> dict[str, tuple[str, str]]:
     return {
         t.name: (f"{TABLES_DIR}/{t.name}.csv", f"{TABLES_DIR}/{t.name}.structure.yaml")
         for t in cleared.tables
@@ -228,7 +229,7 @@ def _add_extras(files: dict[str, bytes], extra_files: Mapping[str, bytes]) -> No
 
 def render_release(
     *,
-    cleared: ClearedSet,
+    cleared: Cleared,
     info: ReleaseInfo,
     policy: Policy,
     signing_key: SigningKey,
@@ -253,7 +254,7 @@ def render_release(
         files[structure_path] = render_table_structure(table)
     files[WORKBOOK_NAME] = render_workbook(cleared, notes, info.created)
     files[DATA_NAME] = render_data(cleared, notes, paths)
-    files[EVIDENCE_NAME] = render_evidence(cleared).encode("utf-8")
+    files[EVIDENCE_NAME] = evidence_text(cleared).encode("utf-8")
     files[PUBLIC_KEY_NAME] = (signing_key.public_key.to_text() + "\n").encode("ascii")
     _add_extras(files, extra_files or {})
     artefacts = [
@@ -269,7 +270,7 @@ def render_release(
 
 
 def _manifest_fields(
-    cleared: ClearedSet,
+    cleared: Cleared,
     info: ReleaseInfo,
     policy: Policy,
     key: SigningKey,
@@ -321,7 +322,7 @@ def _manifest_fields(
 def write_release(
     directory: Path,
     *,
-    cleared: ClearedSet,
+    cleared: Cleared,
     info: ReleaseInfo,
     policy: Policy,
     signing_key: SigningKey,
