@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from audit.events import ChainHead, format_time
 from audit.keys import SigningKey
 from governance.errors import ConflictError, DisclosureError, ReleaseError
 from governance.release_render import (
+    IndicatorSheet,
     Notes,
     count_neutralised,
     render_data,
@@ -69,6 +70,7 @@ __all__ = [
     "SIGNATURE_NAME",
     "Approval",
     "Artefact",
+    "IndicatorSheet",
     "ReleaseInfo",
     "ReleaseManifest",
     "ReleaseProblem",
@@ -234,6 +236,7 @@ def render_release(
     policy: Policy,
     signing_key: SigningKey,
     extra_files: Mapping[str, bytes] | None = None,
+    indicator_sheets: Sequence[IndicatorSheet] = (),
 ) -> dict[str, bytes]:
     """Every file of the release, by relative path, without writing anything.
 
@@ -252,7 +255,9 @@ def render_release(
         csv_path, structure_path = paths[table.name]
         files[csv_path] = render_table_csv(table)
         files[structure_path] = render_table_structure(table)
-    files[WORKBOOK_NAME] = render_workbook(cleared, notes, info.created)
+    files[WORKBOOK_NAME] = render_workbook(
+        cleared, notes, info.created, indicator_sheets
+    )
     files[DATA_NAME] = render_data(cleared, notes, paths)
     files[EVIDENCE_NAME] = evidence_text(cleared).encode("utf-8")
     files[PUBLIC_KEY_NAME] = (signing_key.public_key.to_text() + "\n").encode("ascii")
@@ -327,11 +332,13 @@ def write_release(
     policy: Policy,
     signing_key: SigningKey,
     extra_files: Mapping[str, bytes] | None = None,
+    indicator_sheets: Sequence[IndicatorSheet] = (),
 ) -> ReleaseManifest:
     """Write a signed release directory for ``cleared``; all of it or nothing.
 
     ``policy`` must be the policy the set was cleared under (its labels explain the
-    symbols). ``extra_files`` maps safe relative paths to bytes written as given.
+    symbols). ``extra_files`` maps safe relative paths to bytes written as given;
+    ``indicator_sheets`` (a pack's) are added to the workbook after its notes.
     ``directory`` must not exist, or be an empty directory; its parent is created.
 
     Raises:
@@ -347,6 +354,7 @@ def write_release(
         policy=policy,
         signing_key=signing_key,
         extra_files=extra_files,
+        indicator_sheets=indicator_sheets,
     )
     _write_atomically(directory, files)
     listed = [p for p in files if p not in (MANIFEST_NAME, SIGNATURE_NAME)]

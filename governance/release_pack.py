@@ -23,8 +23,9 @@
   body across linked sets (:func:`governance.indicators.derived_requests`).
 
 :func:`render_reports` renders, for every scope of the body dimension (all Wales,
-each type of body, each body), one SVG chart per indicator and one XHTML report,
-from the cleared pack only. Pure: values in, values out; it never touches the store.
+each type of body, each body), one SVG chart per indicator and one XHTML report, and
+:func:`indicator_sheets` one workbook sheet per indicator, from the cleared pack
+only. Pure: values in, values out; it never touches the store.
 """
 
 from __future__ import annotations
@@ -45,8 +46,11 @@ from governance.indicators import (
     RateRequest,
     derived_requests,
 )
+from governance.published import Published
 from governance.reference import Reference, load_reference
+from governance.release_render import IndicatorSheet
 from governance.report import PackContext, chart_file_name, render_charts, render_html
+from governance.report_views import build_view
 from governance.sdc.derived import DerivedSpec, Ratio, percentages_of
 from governance.sdc.linked import CellKey, LinkedSet
 from governance.sdc.pack import (
@@ -66,6 +70,7 @@ from governance.tablespec import TableSpec
 __all__ = [
     "PackPlan",
     "approved_patterns",
+    "indicator_sheets",
     "pack_catalogue",
     "plan_pack",
     "render_reports",
@@ -268,6 +273,41 @@ def pack_catalogue(catalogue: Catalogue, tables: Sequence[str]) -> Catalogue | N
         percentages=tuple(p for p in catalogue.percentages if p.table in used),
         indicators=tuple(indicators),
     )
+
+
+def indicator_sheets(
+    cleared: Cleared,
+    catalogue: Catalogue,
+    policy: Policy,
+    *,
+    reference: Reference | None = None,
+) -> list[IndicatorSheet]:
+    """One workbook sheet per indicator: its tables as the reports show them, for
+    every scope in turn (a caption row, a header row, then the rows).
+
+    Raises:
+        KeyError: the pack lacks a table or derived value the catalogue needs.
+    """
+    published = Published(
+        list(cleared.tables), list(cleared.derived), reference or load_reference()
+    )
+    first = cleared.tables[0]
+    body = next(d for d in first.dimensions if d.name == "body")
+    label = policy.disclosure.labels.not_computable
+    out = []
+    for indicator in catalogue.indicators:
+        rows: list[tuple[str, ...]] = []
+        for scope in body.codes:
+            view = build_view(
+                catalogue, indicator, published, scope, not_computable=label
+            )
+            where = published.label(first.name, "body", scope)
+            for table in view.tables:
+                rows.append((table.caption,))
+                rows.append(("Scope", *table.columns))
+                rows += [(where, *(s.text for s in row)) for row in table.rows]
+        out.append(IndicatorSheet(indicator.id, indicator.title, tuple(rows)))
+    return out
 
 
 def report_paths(scope: str, catalogue: Catalogue) -> list[str]:

@@ -266,16 +266,51 @@ def _notes_rows(
     return rows
 
 
-def render_workbook(cleared: Cleared, notes: Notes, moment: datetime) -> bytes:
-    """The XLSX workbook: a notes sheet, one sheet per table, then derived values.
+@dataclass(frozen=True)
+class IndicatorSheet:
+    """A sheet of one indicator's figures as a reader sees them (a pack's)."""
+
+    name: str
+    """The indicator id, used as the sheet name (at most 31 characters)."""
+    title: str
+    rows: tuple[tuple[str, ...], ...]
+    """Text rows; plain numbers after the first column are written as numbers."""
+
+
+def _indicator_names(
+    sheets: Sequence[IndicatorSheet], tables: Mapping[str, str]
+) -> None:
+    taken = {n.casefold() for n in (*tables.values(), NOTES_SHEET, DERIVED_SHEET)}
+    for sheet in sheets:
+        if len(sheet.name) > _SHEET_MAX or sheet.name.casefold() in taken:
+            raise ReleaseError(
+                f"indicator sheet {sheet.name!r}: name too long or taken"
+            )
+        taken.add(sheet.name.casefold())
+
+
+def render_workbook(
+    cleared: Cleared,
+    notes: Notes,
+    moment: datetime,
+    indicators: Sequence[IndicatorSheet] = (),
+) -> bytes:
+    """The XLSX workbook: a notes sheet, one sheet per indicator (packs), one sheet
+    per table, then derived values.
 
     Raises:
-        ReleaseError: a text cell holds a control character XLSX cannot store.
+        ReleaseError: a text cell holds a control character XLSX cannot store, or an
+            indicator sheet's name is too long or taken.
     """
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]  # a fresh book's one sheet
     sheets = sheet_names([t.name for t in cleared.tables])
-    _fill(book.create_sheet(NOTES_SHEET), _notes_rows(notes, cleared, sheets), None)
+    _indicator_names(indicators, sheets)
+    rows = _notes_rows(notes, cleared, sheets)
+    rows += [[f"sheet {i.name}", f"indicator: {i.title}"] for i in indicators]
+    _fill(book.create_sheet(NOTES_SHEET), rows, None)
+    for indicator in indicators:
+        _fill(book.create_sheet(indicator.name), indicator.rows, 1)
     for table in cleared.tables:
         sheet = book.create_sheet(sheets[table.name])
         _fill(sheet, table_values(table), len(table.dimensions))

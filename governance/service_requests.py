@@ -21,7 +21,6 @@ import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,9 +38,10 @@ from governance.errors import (
 from governance.indicators import load_catalogue
 from governance.models import SYSTEM as SYSTEM_ACTOR
 from governance.models import Actor, ReleaseRecord, RequestRecord
-from governance.release import Approval, ReleaseInfo, write_release
+from governance.release import Approval, IndicatorSheet, ReleaseInfo, write_release
 from governance.release_pack import (
     approved_patterns,
+    indicator_sheets,
     pack_catalogue,
     plan_pack,
     render_reports,
@@ -496,10 +496,22 @@ class RequestActions(AuditActions):
                 },
             )
             files = dict(extra_files or {})
-            if record.pack is not None:
+            sheets: list[IndicatorSheet] = []
+            catalogue = pack_catalogue(
+                load_catalogue(), [t.name for t in outcome.cleared.tables]
+            )
+            if record.pack is not None and catalogue is not None:
                 files.update(
-                    _pack_reports(outcome.cleared, disclosure, record, info.created)
+                    render_reports(
+                        outcome.cleared,
+                        catalogue,
+                        disclosure,
+                        title=f"NHS Wales Workforce Race Equality Standard {record.period}",
+                        period=record.period,
+                        released=info.created.date(),
+                    )
                 )
+                sheets = indicator_sheets(outcome.cleared, catalogue, disclosure)
             manifest = write_release(
                 directory,
                 cleared=outcome.cleared,
@@ -507,6 +519,7 @@ class RequestActions(AuditActions):
                 policy=disclosure,
                 signing_key=key,
                 extra_files=files,
+                indicator_sheets=sheets,
             )
             try:
                 release = ReleaseRecord(
@@ -650,23 +663,6 @@ def _reference() -> Any:
     from governance.reference import load_reference
 
     return load_reference()
-
-
-def _pack_reports(
-    cleared: Cleared, policy: Policy, record: RequestRecord, created: datetime
-) -> dict[str, bytes]:
-    """A named pack's reports and charts per scope, for the indicators it covers."""
-    catalogue = pack_catalogue(load_catalogue(), [t.name for t in cleared.tables])
-    if catalogue is None:
-        return {}
-    return render_reports(
-        cleared,
-        catalogue,
-        policy,
-        title=f"NHS Wales Workforce Race Equality Standard {record.period}",
-        period=record.period,
-        released=created.date(),
-    )
 
 
 def _digest(digests: Sequence[str]) -> str:

@@ -219,12 +219,18 @@ def test_the_pack_opens_workbook_reports_and_charts(release: Path) -> None:
     notes = {row[0]: row[1] for row in book["notes"].iter_rows(values_only=True)}
     assert notes["policy"] == "wres-wales version 1" and notes["date"]
     assert {"symbol <10", "symbol [c]", "symbol [z]"} <= set(notes)
-    assert len(book.sheetnames) >= 1 + len(NATIONAL_TABLES)
-    book.close()
     catalogue = load_catalogue()
     indicators = [
         i.id for i in catalogue.indicators if set(i.table_names) <= set(NATIONAL_TABLES)
     ]
+    # notes, one sheet per indicator, one per table, the derived values
+    assert book.sheetnames[1 : 1 + len(indicators)] == indicators
+    assert set(NATIONAL_TABLES) <= set(book.sheetnames)
+    assert {f"sheet {i}" for i in indicators} <= set(notes)
+    rows = list(book["disciplinary"].iter_rows(values_only=True))
+    assert rows[0][0].endswith("All Wales and the bodies in it")
+    assert rows[1][:2] == ("Scope", "Body") and rows[2][0] == "All Wales"
+    book.close()
     scopes = sorted(p.name for p in (release / "reports").iterdir())
     body = engine_dimensions(catalogue.table("staff_ethnicity"))[0]
     assert scopes == sorted(body.codes)  # all Wales, each type of body, each body

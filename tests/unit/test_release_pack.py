@@ -3,24 +3,31 @@ values, the approved pattern, and which indicators a pack can report."""
 
 from __future__ import annotations
 
+import io
 import itertools
+from datetime import UTC, datetime
 
+import openpyxl
 import pytest
 
-from governance.errors import TableError
+from governance.errors import ReleaseError, TableError
 from governance.indicators import load_catalogue
 from governance.release_pack import (
     approved_patterns,
     pack_catalogue,
     plan_pack,
 )
+from governance.release_render import IndicatorSheet, Notes, render_workbook
 from governance.request_specs import NATIONAL_PACK, NATIONAL_TABLES, pack_specs
+from governance.sdc.clear import apply
 from governance.sdc.pack import CrossLikelihood, CrossRate, Subset
+from governance.sdc.policy import load_policy
 from governance.sdc.table import InputCell, Table
 from governance.tablespec import TableSpec
 from tests.report_support import engine_dimensions
 
 CATALOGUE = load_catalogue()
+POLICY = load_policy("wres-wales")
 
 
 def counted(spec: TableSpec, value: int = 12) -> tuple[TableSpec, Table]:
@@ -115,3 +122,21 @@ def test_a_pack_reports_only_indicators_whose_tables_it_holds() -> None:
     ids = [i.id for i in national.indicators]
     assert "afc-bands" not in ids and len(ids) == len(CATALOGUE.indicators) - 1
     assert {t.name for t in national.tables} == set(NATIONAL_TABLES)
+
+
+def test_indicator_sheets_follow_the_notes_and_never_take_a_table_name() -> None:
+    plan = plan_pack([counted(CATALOGUE.table("staff_ethnicity"), 30)])
+    cleared = apply(plan.components[0].linked, POLICY)
+    notes = Notes("R1", "1", "t", "a purpose", "2026-11-26T00:00:00.000000Z", POLICY)
+    moment = datetime(2026, 11, 26, tzinfo=UTC)
+    sheet = IndicatorSheet(
+        "workforce", "Workforce", (("caption",), ("Scope", "x"), ("All Wales", "9.5"))
+    )
+    book = openpyxl.load_workbook(
+        io.BytesIO(render_workbook(cleared, notes, moment, [sheet]))
+    )
+    assert book.sheetnames == ["notes", "workforce", "staff_ethnicity"]
+    assert book["workforce"]["B3"].value == 9.5  # a plain number is a number
+    for name in ("staff_ethnicity", "x" * 32, "notes"):
+        with pytest.raises(ReleaseError, match="too long or taken"):
+            render_workbook(cleared, notes, moment, [IndicatorSheet(name, "t", ())])
