@@ -49,7 +49,7 @@ from governance.indicators import (
 from governance.published import Published
 from governance.reference import Reference, load_reference
 from governance.release_render import IndicatorSheet
-from governance.report import PackContext, chart_file_name, render_charts, render_html
+from governance.report import PackContext, render_charts, render_html
 from governance.report_views import build_view
 from governance.sdc.derived import DerivedSpec, Ratio, percentages_of
 from governance.sdc.linked import CellKey, LinkedSet
@@ -74,7 +74,6 @@ __all__ = [
     "pack_catalogue",
     "plan_pack",
     "render_reports",
-    "report_paths",
 ]
 
 REPORTS_DIR = "reports"
@@ -275,15 +274,21 @@ def pack_catalogue(catalogue: Catalogue, tables: Sequence[str]) -> Catalogue | N
     )
 
 
+def _scopes(cleared: Cleared) -> tuple[str, ...]:
+    """Every code of the body dimension: all Wales, each type of body, each body."""
+    return next(d for d in cleared.tables[0].dimensions if d.name == "body").codes
+
+
 def indicator_sheets(
     cleared: Cleared,
     catalogue: Catalogue,
     policy: Policy,
     *,
+    scopes: Sequence[str] | None = None,
     reference: Reference | None = None,
 ) -> list[IndicatorSheet]:
     """One workbook sheet per indicator: its tables as the reports show them, for
-    every scope in turn (a caption row, a header row, then the rows).
+    every scope (or only ``scopes``) in turn: a caption row, a header row, the rows.
 
     Raises:
         KeyError: the pack lacks a table or derived value the catalogue needs.
@@ -292,12 +297,11 @@ def indicator_sheets(
         list(cleared.tables), list(cleared.derived), reference or load_reference()
     )
     first = cleared.tables[0]
-    body = next(d for d in first.dimensions if d.name == "body")
     label = policy.disclosure.labels.not_computable
     out = []
     for indicator in catalogue.indicators:
         rows: list[tuple[str, ...]] = []
-        for scope in body.codes:
+        for scope in scopes or _scopes(cleared):
             view = build_view(
                 catalogue, indicator, published, scope, not_computable=label
             )
@@ -310,17 +314,6 @@ def indicator_sheets(
     return out
 
 
-def report_paths(scope: str, catalogue: Catalogue) -> list[str]:
-    """The files :func:`render_reports` writes for one scope, report first."""
-    return [
-        f"{REPORTS_DIR}/{scope}/report.html",
-        *(
-            f"{REPORTS_DIR}/{scope}/{chart_file_name(i.id)}"
-            for i in catalogue.indicators
-        ),
-    ]
-
-
 def render_reports(
     cleared: Cleared,
     catalogue: Catalogue,
@@ -329,10 +322,12 @@ def render_reports(
     title: str,
     period: int,
     released: date,
+    scopes: Sequence[str] | None = None,
     reference: Reference | None = None,
 ) -> dict[str, bytes]:
     """Every scope's report and charts: ``reports/<scope>/report.html`` and
-    ``reports/<scope>/chart-<indicator>.svg``, for each code of the body dimension.
+    ``reports/<scope>/chart-<indicator>.svg``, for each code of the body dimension
+    (or only ``scopes``: a one-body pack's totals are that body, not Wales).
 
     Raises:
         KeyError: the pack lacks a table or derived value the catalogue needs.
@@ -340,9 +335,8 @@ def render_reports(
     reference = reference or load_reference()
     tables = list(cleared.tables)
     derived = list(cleared.derived)
-    body = next(d for d in tables[0].dimensions if d.name == "body")
     files: dict[str, bytes] = {}
-    for scope in body.codes:
+    for scope in scopes or _scopes(cleared):
         context = PackContext(
             title=title,
             scope=scope,

@@ -501,6 +501,8 @@ class RequestActions(AuditActions):
                 load_catalogue(), [t.name for t in outcome.cleared.tables]
             )
             if record.pack is not None and catalogue is not None:
+                # a one-body pack's totals are the body: its only scope
+                scopes = None if record.body is None else [record.body]
                 files.update(
                     render_reports(
                         outcome.cleared,
@@ -509,9 +511,12 @@ class RequestActions(AuditActions):
                         title=f"NHS Wales Workforce Race Equality Standard {record.period}",
                         period=record.period,
                         released=info.created.date(),
+                        scopes=scopes,
                     )
                 )
-                sheets = indicator_sheets(outcome.cleared, catalogue, disclosure)
+                sheets = indicator_sheets(
+                    outcome.cleared, catalogue, disclosure, scopes=scopes
+                )
             manifest = write_release(
                 directory,
                 cleared=outcome.cleared,
