@@ -302,11 +302,13 @@ def demo(directory: Path | None, staff: int, seed: int, dirty: float) -> None:
     )
     click.echo(f"  {'Wales':<6} {totals}")
     click.echo(f"\ndone in {result.seconds:.1f} s; everything is in {result.directory}")
-    click.echo(f"  release: {result.release.directory}")
+    click.echo(f"  release: {result.release.directory or 'none (the checks failed)'}")
     click.echo(f"  store:   {result.database}")
     click.echo(f"  keys:    {result.key_dir}")
     click.echo(f"  reports: {result.reports_dir}")
     click.echo(f"  extracts: {result.extracts_dir}")
+    if result.release.directory is None:
+        raise SystemExit(1)
 
 
 @main.command()

@@ -10,8 +10,9 @@ Owns :func:`write_release`, which lays out one release directory::
 ``manifest.json`` records the request, purpose, requester, approvers, policy hashes,
 the audit chain head at release, the time, and every artefact's path, size and
 SHA-256; ``manifest.sig`` is an Ed25519 signature over its exact bytes. Only a
-:class:`ClearedSet` (built by the disclosure engine, which audited it) can be
-written. The directory appears whole or not at all: it is built in a hidden sibling
+:class:`~governance.sdc.clear.ClearedSet` or
+:class:`~governance.sdc.pack.ClearedPack` (built by the disclosure engine, which
+audited it) can be written. The directory appears whole or not at all: it is built in a hidden sibling
 directory, every file and directory is fsynced, and it is renamed into place; on any
 failure the partial directory is removed. Output bytes depend only on the inputs.
 
@@ -29,7 +30,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from audit.events import ChainHead, format_time
 from audit.keys import SigningKey
 from governance.errors import ConflictError, DisclosureError, ReleaseError
 from governance.release_render import (
+    IndicatorSheet,
     Notes,
     count_neutralised,
     render_data,
@@ -58,7 +60,7 @@ from governance.release_verify import (
     sign_manifest,
     verify_release,
 )
-from governance.sdc.clear import ClearedSet, render_evidence
+from governance.sdc.pack import Cleared, evidence_text
 from governance.sdc.policy import Policy
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "SIGNATURE_NAME",
     "Approval",
     "Artefact",
+    "IndicatorSheet",
     "ReleaseInfo",
     "ReleaseManifest",
     "ReleaseProblem",
@@ -154,7 +157,7 @@ def _check_aware(name: str, moment: object) -> None:
         raise ReleaseError(f"release field {name!r} must be a timezone-aware time")
 
 
-def _check_info(info: ReleaseInfo, cleared: ClearedSet, policy: Policy) -> None:
+def _check_info(info: ReleaseInfo, cleared: Cleared, policy: Policy) -> None:
     for name in ("release_id", "request_id", "requester"):
         _check_text(name, getattr(info, name))
     _check_text("purpose", info.purpose, multiline=True)
@@ -195,7 +198,7 @@ def _check_info(info: ReleaseInfo, cleared: ClearedSet, policy: Policy) -> None:
         seen.add(table.name.casefold())
 
 
-def _table_paths(cleared: ClearedSet) -> dict[str, tuple[str, str]]:
+def _table_paths(cleared: Cleared) -> dict[str, tuple[str, str]]:
     return {
         t.name: (f"{TABLES_DIR}/{t.name}.csv", f"{TABLES_DIR}/{t.name}.structure.yaml")
         for t in cleared.tables
@@ -228,11 +231,12 @@ def _add_extras(files: dict[str, bytes], extra_files: Mapping[str, bytes]) -> No
 
 def render_release(
     *,
-    cleared: ClearedSet,
+    cleared: Cleared,
     info: ReleaseInfo,
     policy: Policy,
     signing_key: SigningKey,
     extra_files: Mapping[str, bytes] | None = None,
+    indicator_sheets: Sequence[IndicatorSheet] = (),
 ) -> dict[str, bytes]:
     """Every file of the release, by relative path, without writing anything.
 
@@ -251,9 +255,11 @@ def render_release(
         csv_path, structure_path = paths[table.name]
         files[csv_path] = render_table_csv(table)
         files[structure_path] = render_table_structure(table)
-    files[WORKBOOK_NAME] = render_workbook(cleared, notes, info.created)
+    files[WORKBOOK_NAME] = render_workbook(
+        cleared, notes, info.created, indicator_sheets
+    )
     files[DATA_NAME] = render_data(cleared, notes, paths)
-    files[EVIDENCE_NAME] = render_evidence(cleared).encode("utf-8")
+    files[EVIDENCE_NAME] = evidence_text(cleared).encode("utf-8")
     files[PUBLIC_KEY_NAME] = (signing_key.public_key.to_text() + "\n").encode("ascii")
     _add_extras(files, extra_files or {})
     artefacts = [
@@ -269,7 +275,7 @@ def render_release(
 
 
 def _manifest_fields(
-    cleared: ClearedSet,
+    cleared: Cleared,
     info: ReleaseInfo,
     policy: Policy,
     key: SigningKey,
@@ -321,16 +327,18 @@ def _manifest_fields(
 def write_release(
     directory: Path,
     *,
-    cleared: ClearedSet,
+    cleared: Cleared,
     info: ReleaseInfo,
     policy: Policy,
     signing_key: SigningKey,
     extra_files: Mapping[str, bytes] | None = None,
+    indicator_sheets: Sequence[IndicatorSheet] = (),
 ) -> ReleaseManifest:
     """Write a signed release directory for ``cleared``; all of it or nothing.
 
     ``policy`` must be the policy the set was cleared under (its labels explain the
-    symbols). ``extra_files`` maps safe relative paths to bytes written as given.
+    symbols). ``extra_files`` maps safe relative paths to bytes written as given;
+    ``indicator_sheets`` (a pack's) are added to the workbook after its notes.
     ``directory`` must not exist, or be an empty directory; its parent is created.
 
     Raises:
@@ -346,6 +354,7 @@ def write_release(
         policy=policy,
         signing_key=signing_key,
         extra_files=extra_files,
+        indicator_sheets=indicator_sheets,
     )
     _write_atomically(directory, files)
     listed = [p for p in files if p not in (MANIFEST_NAME, SIGNATURE_NAME)]

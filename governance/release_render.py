@@ -1,6 +1,6 @@
 """The bytes of a release's data artefacts: table CSV, structure files, XLSX and JSON.
 
-Owns how a :class:`ClearedSet` is laid out in files, and the neutralisation of text
+Owns how a a cleared set or pack is laid out in files, and the neutralisation of text
 cells against spreadsheet formula injection (CSV and XLSX only; JSON and the
 structure YAML are data formats and keep the engine's text, except that a structure
 file repeats its CSV's neutralised codes so the pair re-checks with ``wresgov
@@ -34,7 +34,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from governance.errors import ReleaseError
-from governance.sdc.clear import ClearedSet, ClearedTable
+from governance.sdc.clear import ClearedTable
+from governance.sdc.pack import Cleared
 from governance.sdc.policy import Policy
 from governance.sdc.structure import render_structure
 from governance.sdc.table import Dimension
@@ -177,7 +178,7 @@ def sheet_names(tables: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _loose_derived(cleared: ClearedSet) -> list[dict[str, str]]:
+def _loose_derived(cleared: Cleared) -> list[dict[str, str]]:
     """Derived values not shown as a column of a table (e.g. relative likelihoods)."""
     return [
         {
@@ -236,7 +237,7 @@ def _fill(
 
 
 def _notes_rows(
-    notes: Notes, cleared: ClearedSet, sheets: Mapping[str, str]
+    notes: Notes, cleared: Cleared, sheets: Mapping[str, str]
 ) -> list[list[str]]:
     policy = notes.policy
     rows = [
@@ -265,16 +266,51 @@ def _notes_rows(
     return rows
 
 
-def render_workbook(cleared: ClearedSet, notes: Notes, moment: datetime) -> bytes:
-    """The XLSX workbook: a notes sheet, one sheet per table, then derived values.
+@dataclass(frozen=True)
+class IndicatorSheet:
+    """A sheet of one indicator's figures as a reader sees them (a pack's)."""
+
+    name: str
+    """The indicator id, used as the sheet name (at most 31 characters)."""
+    title: str
+    rows: tuple[tuple[str, ...], ...]
+    """Text rows; plain numbers after the first column are written as numbers."""
+
+
+def _indicator_names(
+    sheets: Sequence[IndicatorSheet], tables: Mapping[str, str]
+) -> None:
+    taken = {n.casefold() for n in (*tables.values(), NOTES_SHEET, DERIVED_SHEET)}
+    for sheet in sheets:
+        if len(sheet.name) > _SHEET_MAX or sheet.name.casefold() in taken:
+            raise ReleaseError(
+                f"indicator sheet {sheet.name!r}: name too long or taken"
+            )
+        taken.add(sheet.name.casefold())
+
+
+def render_workbook(
+    cleared: Cleared,
+    notes: Notes,
+    moment: datetime,
+    indicators: Sequence[IndicatorSheet] = (),
+) -> bytes:
+    """The XLSX workbook: a notes sheet, one sheet per indicator (packs), one sheet
+    per table, then derived values.
 
     Raises:
-        ReleaseError: a text cell holds a control character XLSX cannot store.
+        ReleaseError: a text cell holds a control character XLSX cannot store, or an
+            indicator sheet's name is too long or taken.
     """
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]  # a fresh book's one sheet
     sheets = sheet_names([t.name for t in cleared.tables])
-    _fill(book.create_sheet(NOTES_SHEET), _notes_rows(notes, cleared, sheets), None)
+    _indicator_names(indicators, sheets)
+    rows = _notes_rows(notes, cleared, sheets)
+    rows += [[f"sheet {i.name}", f"indicator: {i.title}"] for i in indicators]
+    _fill(book.create_sheet(NOTES_SHEET), rows, None)
+    for indicator in indicators:
+        _fill(book.create_sheet(indicator.name), indicator.rows, 1)
     for table in cleared.tables:
         sheet = book.create_sheet(sheets[table.name])
         _fill(sheet, table_values(table), len(table.dimensions))
@@ -317,7 +353,7 @@ def _value(row_display: str, status: str) -> int | float | None:
 
 
 def data_mapping(
-    cleared: ClearedSet, notes: Notes, paths: Mapping[str, tuple[str, str]]
+    cleared: Cleared, notes: Notes, paths: Mapping[str, tuple[str, str]]
 ) -> dict[str, object]:
     """``release.json`` as plain data; ``paths`` maps table name to (csv, structure)."""
     policy = notes.policy
@@ -375,7 +411,7 @@ def data_mapping(
 
 
 def render_data(
-    cleared: ClearedSet, notes: Notes, paths: Mapping[str, tuple[str, str]]
+    cleared: Cleared, notes: Notes, paths: Mapping[str, tuple[str, str]]
 ) -> bytes:
     """``release.json``: every table's rows with codes, display, status and value.
 

@@ -4,8 +4,10 @@ A specification file is a YAML or JSON list of table specifications
 (``governance.tablespec.TableSpec``: name, source, measure, dimensions, filters);
 unknown keys are refused and every error is one line naming the file and the table.
 A pack is a named list of tables from the indicator catalogue
-(``governance/data/indicators.yaml``), one per measure, so that each pack is one
-linked set for the disclosure engine.
+(``governance/data/indicators.yaml``): either the tables of one measure (one linked
+set for the disclosure engine), or the national pack, ``wres-national``, whose tables
+span every population and are protected together as one pack
+(``governance.sdc.pack``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,27 @@ PACKS: Final[dict[str, Measure]] = {
     "wres-board-voting": "board_voting",
     "wres-board-executive": "board_executive",
 }
+
+
+#: The national pack: every indicator table the engine can protect at body level
+#: under the default policy. ``staff_band_ethnicity`` (body x clinical x 13 bands x
+#: ethnic group) is left out: on an NHS Wales-sized workforce its senior-band cells
+#: are sums of several 1-9 counts from different bodies, which the published zeros and
+#: the ``<10`` label pin to within less than the protection level whatever else is
+#: hidden, so the engine refuses it (docs/indicators.md, "The national pack").
+NATIONAL_PACK: Final = "wres-national"
+NATIONAL_TABLES: Final[tuple[str, ...]] = (
+    "staff_ethnicity",
+    "staff_group_ethnicity",
+    "staff_medical_ethnicity",
+    "recruitment_shortlisted",
+    "recruitment_appointed",
+    "disciplinary_entered",
+    "capability_entered",
+    "training_accessed",
+    "board_voting",
+    "board_executive",
+)
 
 
 def read_table_specs(path: Path) -> list[TableSpec]:
@@ -63,7 +86,11 @@ def pack_specs(name: str) -> list[TableSpec]:
     Raises:
         TableError: no such pack.
     """
+    catalogue = load_catalogue()
+    if name == NATIONAL_PACK:
+        return [catalogue.table(table) for table in NATIONAL_TABLES]
     measure = PACKS.get(name)
     if measure is None:
-        raise TableError(f"no pack {name!r}; packs: {', '.join(sorted(PACKS))}")
-    return [spec for spec in load_catalogue().tables if spec.measure == measure]
+        names = ", ".join(sorted([*PACKS, NATIONAL_PACK]))
+        raise TableError(f"no pack {name!r}; packs: {names}")
+    return [spec for spec in catalogue.tables if spec.measure == measure]

@@ -35,13 +35,21 @@ from governance.errors import (
     NotFoundError,
     TableError,
 )
+from governance.indicators import load_catalogue
 from governance.models import MAX_ROW_ID, Actor, ReleaseRecord, RequestRecord
 from governance.models import SYSTEM as SYSTEM_ACTOR
-from governance.release import Approval, ReleaseInfo, write_release
+from governance.release import Approval, IndicatorSheet, ReleaseInfo, write_release
+from governance.release_pack import (
+    approved_patterns,
+    indicator_sheets,
+    pack_catalogue,
+    plan_pack,
+    render_reports,
+)
 from governance.release_policy import ReleasePolicy, load_release_policy
-from governance.sdc.clear import ClearedSet, apply, evidence_mapping
-from governance.sdc.linked import LinkedSet
-from governance.sdc.policy import Policy, load_policy
+from governance.sdc.clear import apply
+from governance.sdc.pack import Cleared, apply_pack, evidence_of
+from governance.sdc.policy import MethodName, Policy, load_policy
 from governance.sdc.table import Dimension, InputCell, Table
 from governance.service_audit import AuditActions
 from governance.storage.base import Transaction
@@ -62,6 +70,10 @@ Evidence = Literal["pass", "needs_review", "fail"]
 _SPECS = TypeAdapter(list[TableSpec])
 #: Share of hidden cells above which an IG officer should look closely.
 REVIEW_HIDDEN_SHARE = 0.25
+#: A pack of several linked sets is cleared with the fast method: the policy's
+#: ``auto`` would run the optimal method (up to ``time_limit`` seconds) on every small
+#: set of the pack. Both are audited; the evidence records the method used.
+PACK_METHOD: MethodName = "fast"
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,7 @@ class CheckOutcome:
     evidence: Evidence
     evidence_json: str
     digest: str | None
-    cleared: tuple[ClearedSet, ...]
+    cleared: Cleared | None
     reasons: tuple[str, ...]
 
 
@@ -455,13 +467,13 @@ class RequestActions(AuditActions):
                 record = self._load(tx, request_id)
                 view = self._view(record)
                 check_transition(view, "release", caller, policy=policy)
-                outcome = self._clear(tx, self._specs(record), record)
+                outcome = self._clear(tx, self._specs(record), record, approved=True)
         except (AccessDeniedError, InvalidTransitionError) as exc:
             self._record_refusal(
                 caller, "release.export", "release.export", request_id, exc
             )
             raise
-        if outcome.digest != record.cleared_digest:
+        if outcome.cleared is None or outcome.digest != record.cleared_digest:
             self._run_checks(request_id, "recheck")
             raise DisclosureError(
                 f"request {request_id}: the tables changed since they were approved "
@@ -490,13 +502,36 @@ class RequestActions(AuditActions):
                     "access": self.access_policy().sha256,
                 },
             )
+            files = dict(extra_files or {})
+            sheets: list[IndicatorSheet] = []
+            catalogue = pack_catalogue(
+                load_catalogue(), [t.name for t in outcome.cleared.tables]
+            )
+            if record.pack is not None and catalogue is not None:
+                # a one-body pack's totals are the body: its only scope
+                scopes = None if record.body is None else [record.body]
+                files.update(
+                    render_reports(
+                        outcome.cleared,
+                        catalogue,
+                        disclosure,
+                        title=f"NHS Wales Workforce Race Equality Standard {record.period}",
+                        period=record.period,
+                        released=info.created.date(),
+                        scopes=scopes,
+                    )
+                )
+                sheets = indicator_sheets(
+                    outcome.cleared, catalogue, disclosure, scopes=scopes
+                )
             manifest = write_release(
                 directory,
-                cleared=_one_set(outcome.cleared),
+                cleared=outcome.cleared,
                 info=info,
                 policy=disclosure,
                 signing_key=key,
-                extra_files=extra_files,
+                extra_files=files,
+                indicator_sheets=sheets,
             )
             try:
                 release = ReleaseRecord(
@@ -522,22 +557,57 @@ class RequestActions(AuditActions):
     # -- the engine ---------------------------------------------------------------------
 
     def _clear(
-        self, tx: Transaction, specs: Sequence[TableSpec], record: RequestRecord
+        self,
+        tx: Transaction,
+        specs: Sequence[TableSpec],
+        record: RequestRecord,
+        *,
+        approved: bool = False,
     ) -> CheckOutcome:
-        """Count in the store, protect and audit with the engine: the checks."""
+        """Count in the store, protect and audit with the engine: the checks.
+
+        The tables are grouped into linked sets by population
+        (:func:`governance.release_pack.plan_pack`). One linked set is cleared by
+        :func:`governance.sdc.clear.apply` under the policy's method; several are a
+        pack (:func:`governance.sdc.pack.apply_pack`), cleared with the fast method
+        and audited once more as a whole. A named pack adds the catalogue's
+        percentages, rates and relative likelihoods. With ``approved`` (at export)
+        the hidden cells recorded in the request's evidence are audited again on
+        the current counts instead of being searched for afresh: what is released
+        is what was approved, or the digest differs and the request is checked
+        again.
+        """
         policy = self.disclosure_policy(record.policy_id)
-        groups: dict[tuple[str, str], list[Table]] = {}
         reasons: list[str] = []
+        cleared: Cleared
         try:
+            counted = []
             for spec in specs:
                 scoped = _scope(spec, record.body)
                 counts = tx.aggregate(scoped, period=record.period)
-                groups.setdefault((spec.source, spec.measure), []).append(
-                    _table(scoped, counts)
-                )
-            cleared = tuple(
-                apply(LinkedSet(tables), policy) for tables in groups.values()
+                counted.append((spec, _table(scoped, counts)))
+            plan = plan_pack(
+                counted, catalogue=load_catalogue() if record.pack else None
             )
+            patterns = (
+                approved_patterns(json.loads(record.evidence_json), plan.components)
+                if approved and record.evidence_json
+                else [None] * len(plan.components)
+            )
+            if len(plan.components) == 1 and not plan.cross:
+                only = plan.components[0]
+                cleared = apply(
+                    only.linked, policy, derived=only.derived, pattern=patterns[0]
+                )
+            else:
+                cleared = apply_pack(
+                    plan.components,
+                    policy,
+                    cross=plan.cross,
+                    subsets=plan.subsets,
+                    method=PACK_METHOD,
+                    patterns=patterns,
+                )
         except (DisclosureError, TableError) as exc:
             outcome = {
                 "outcome": "fail",
@@ -545,27 +615,32 @@ class RequestActions(AuditActions):
                 "message": str(exc),
             }
             return CheckOutcome(
-                "fail", json.dumps(outcome, sort_keys=True), None, (), (str(exc),)
+                "fail", json.dumps(outcome, sort_keys=True), None, None, (str(exc),)
             )
-        evidence = [evidence_mapping(item) for item in cleared]
-        hidden = sum(
-            item.evidence.primary + item.evidence.secondary for item in cleared
-        )
-        cells = sum(item.evidence.cells for item in cleared)
+        evidence = evidence_of(cleared)
+        hidden = cleared.evidence.primary + cleared.evidence.secondary
+        cells = cleared.evidence.cells
         if cells and hidden / cells > REVIEW_HIDDEN_SHARE:
             reasons.append(f"{hidden / cells:.0%} of cells are hidden")
         if any(spec.source == "board" for spec in specs):
             reasons.append("board tables: small groups, check for a motivated intruder")
         if record.body is not None:
             reasons.append("one body's tables: check small teams and senior bands")
+        if plan.unlinked:
+            reasons.append(
+                "tables of a restricted population, not linked to the others: "
+                + ", ".join(plan.unlinked)
+            )
         result: Evidence = "needs_review" if reasons else "pass"
-        digest = _digest(cleared)
+        digest = _digest([cleared.digest])
         payload = {
             "outcome": result,
             "reasons": reasons,
             "digest": digest,
-            "linked_sets": evidence,
+            "linked_sets": evidence.get("linked_sets", [evidence]),
         }
+        if "whole_pack_audit" in evidence:
+            payload["whole_pack_audit"] = evidence["whole_pack_audit"]
         return CheckOutcome(
             result,
             json.dumps(payload, sort_keys=True, default=str),
@@ -602,20 +677,10 @@ def _reference() -> Any:
     return load_reference()
 
 
-def _one_set(cleared: Sequence[ClearedSet]) -> ClearedSet:
-    if len(cleared) != 1:
-        raise TableError(
-            "a release holds one linked set; this request spans several measures"
-        )
-    return cleared[0]
-
-
-def _digest(cleared: Sequence[ClearedSet]) -> str:
+def _digest(digests: Sequence[str]) -> str:
     import hashlib
 
-    return hashlib.sha256(
-        json.dumps([item.digest for item in cleared]).encode()
-    ).hexdigest()
+    return hashlib.sha256(json.dumps(list(digests)).encode()).hexdigest()
 
 
 __all__ = ["CheckOutcome", "RequestActions", "RequestInfo"]

@@ -16,13 +16,10 @@ from pathlib import Path
 from governance.config import Settings
 from governance.errors import ConfigError
 from governance.extract_format import KINDS, Kind
-from governance.indicators import load_catalogue
 from governance.release_verify import verify_release
+from governance.request_specs import NATIONAL_PACK, pack_specs
 from governance.service import IngestResult, Service
 from synthetic.generate import generate
-
-#: The demo's request: national headcount tables sharing margins (one population).
-DEMO_TABLES = ("staff_ethnicity", "staff_group_ethnicity")
 
 Report = Callable[[str], None]
 RowProgress = Callable[[str, int, int], None]
@@ -53,7 +50,8 @@ class DemoResult:
 class DemoRelease:
     request_id: int
     evidence: str
-    directory: Path
+    directory: Path | None
+    """None when the checks failed: nothing can be approved or released."""
     release_verified: bool
     audit: str
     audit_verified: bool
@@ -69,20 +67,30 @@ def _release_cycle(
     """An analyst requests national tables; two IG officers approve; it is released."""
     analyst = service.authenticate(tokens["analyst-1"])
     officers = [service.authenticate(tokens[f"ig-officer-{n}"]) for n in (1, 2)]
-    specs = [load_catalogue().table(name) for name in DEMO_TABLES]
+    specs = pack_specs(NATIONAL_PACK)
     info = service.create_request(
         analyst,
-        purpose="Annual WRES report: staff by ethnic group, body and staff group",
+        purpose="Annual WRES report to the boards: the national pack for all Wales",
         period=period,
         tables=specs,
+        pack=NATIONAL_PACK,
     )
-    report(f"request    {info.id} by analyst-1: {', '.join(DEMO_TABLES)}")
+    report(
+        f"request    {info.id} by analyst-1: pack {NATIONAL_PACK}"
+        f" ({len(specs)} tables, every scope)"
+    )
     info = service.submit_request(analyst, info.id)
     evidence = info.evidence() or {}
-    report(
-        f"checks     {info.record.evidence} "
-        + "; ".join(str(reason) for reason in evidence.get("reasons", []))
-    )
+    report(f"checks     {info.record.evidence}: {_summary(evidence)}")
+    for reason in evidence.get("reasons", []):
+        report(f"           review: {reason}")
+    if info.record.evidence == "fail":
+        # a failed check can only be returned or rejected; the demo stops here
+        report(f"           refused: {evidence.get('message', '')}")
+        report("           (the pack needs more staff per body; try a larger --staff)")
+        chain = service.verify_audit(officers[0])
+        report(f"audit      {chain.summary()}")
+        return DemoRelease(info.id, "fail", None, False, chain.summary(), chain.ok)
     for officer in officers:
         info = service.approve_request(officer, info.id)
     report(f"approved   by ig-officer-1 and ig-officer-2 (state {info.state})")
@@ -91,6 +99,11 @@ def _release_cycle(
     verified = verify_release(out, [service.signing_key("release").public_key])
     report(
         f"release    {out} (signature and hashes {'verified' if verified.ok else 'FAILED'})"
+    )
+    scopes = sorted(p.name for p in (out / "reports").iterdir())
+    report(
+        f"reports    {len(scopes)} scopes (all Wales, each type of body, each body):"
+        f" {out / 'reports' / 'Wales' / 'report.html'} and the others"
     )
     chain = service.verify_audit(officers[0])
     report(f"audit      {chain.summary()}")
@@ -101,6 +114,26 @@ def _release_cycle(
         verified.ok,
         chain.summary(),
         chain.ok,
+    )
+
+
+def _summary(evidence: dict[str, object]) -> str:
+    """Tables, cells, hidden cells and the whole-pack audit, from the evidence."""
+    sets = evidence.get("linked_sets")
+    sets = sets if isinstance(sets, list) else []
+    tables = sum(len(s["tables"]) for s in sets)
+    cells = sum(int(s["cells"]) for s in sets)
+    primary = sum(int(s["primary"]) for s in sets)
+    secondary = sum(int(s["secondary"]) for s in sets)
+    whole = evidence.get("whole_pack_audit")
+    check = (
+        f"; whole-pack audit: {len(whole['unsafe'])} unsafe"
+        if isinstance(whole, dict)
+        else ""
+    )
+    return (
+        f"{tables} tables in {len(sets)} linked sets, {cells:,} cells,"
+        f" {primary:,} <10, {secondary:,} [c]{check}"
     )
 
 

@@ -34,7 +34,7 @@ from typing import Literal
 
 import numpy as np
 
-from governance.errors import DisclosureError
+from governance.errors import DisclosureError, TableError
 from governance.sdc.attack import AuditResult, audit
 from governance.sdc.derived import DerivedSpec, DerivedValue, Deriver
 from governance.sdc.linked import LinkedSet
@@ -193,9 +193,7 @@ class ClearedSet:
         """SHA-256 of the published content (tables and derived values), not of timings."""
         content = {
             "tables": {t.name: t.digest() for t in self.tables},
-            "derived": [
-                [d.name, d.status, d.display, d.interval_display] for d in self.derived
-            ],
+            "derived": [digest_row(d) for d in self.derived],
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -245,11 +243,15 @@ def apply(
     derived: Sequence[DerivedSpec] = (),
     method: MethodName | None = None,
     progress: Progress | None = None,
+    pattern: BoolArray | None = None,
 ) -> ClearedSet:
     """Protect a linked set under ``policy`` and return its cleared tables.
 
     ``method`` overrides the policy's ``secondary.method``. Derived values are
     computed only from published cells and their facts are audited with the rest.
+    ``pattern`` (the hidden cells of an earlier, approved clearing) is audited
+    instead of searching for complements: with the primary cells added, it must
+    pass the same audit, or nothing is returned.
 
     Raises:
         TableError: the tables lack what a rule needs (e.g. contributor columns).
@@ -268,15 +270,22 @@ def apply(
     problem = build_problem(linked, rules, primary, facts)
     chosen: MethodName = method or rules.secondary.method
     started = time.perf_counter()
-    result = protect(
-        problem,
-        chosen,
-        time_limit=rules.secondary.time_limit,
-        seed=0,
-        progress=progress,
-    )
+    if pattern is None:
+        result = protect(
+            problem,
+            chosen,
+            time_limit=rules.secondary.time_limit,
+            seed=0,
+            progress=progress,
+        )
+        used = str(getattr(result, "method", chosen))
+        hidden = np.asarray(result.hidden, dtype=bool) | primary.primary
+    else:
+        if np.shape(pattern) != (linked.size,):
+            raise TableError("the given pattern needs one entry per cell")
+        used = "given pattern"
+        hidden = np.asarray(pattern, dtype=bool) | primary.primary
     protect_seconds = time.perf_counter() - started
-    hidden = np.asarray(result.hidden, dtype=bool) | primary.primary
     if inherit:
         facts = deriver.facts(deriver.published_ratios(hidden), hidden)
         problem = replace(problem, facts=tuple(facts))
@@ -296,7 +305,7 @@ def apply(
         policy_version=policy.version,
         policy_sha256=policy.sha256,
         method_requested=chosen,
-        method_used=str(getattr(result, "method", chosen)),
+        method_used=used,
         measure=linked.measure,
         cells=linked.size,
         primary=int(primary.primary.sum()),
@@ -424,6 +433,24 @@ def _number(value: float) -> float | int | None:
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
+def derived_entry(value: DerivedValue) -> dict[str, str]:
+    """A derived value as the evidence lists it (name, kind, status, display)."""
+    entry = {
+        "name": value.name,
+        "kind": value.kind,
+        "status": value.status,
+        "display": value.display,
+    }
+    if value.interval_display:
+        entry["interval"] = value.interval_display
+    return entry
+
+
+def digest_row(value: DerivedValue) -> list[str | None]:
+    """What of a derived value its set's digest covers."""
+    return [value.name, value.status, value.display, value.interval_display]
+
+
 def evidence_mapping(cleared: ClearedSet) -> dict[str, object]:
     """The evidence as plain data (what :func:`render_evidence` writes)."""
     ev = cleared.evidence
@@ -463,11 +490,7 @@ def evidence_mapping(cleared: ClearedSet) -> dict[str, object]:
                 for h in ev.hidden
             ],
         },
-        "derived": [
-            {"name": d.name, "kind": d.kind, "status": d.status, "display": d.display}
-            | ({"interval": d.interval_display} if d.interval_display else {})
-            for d in cleared.derived
-        ],
+        "derived": [derived_entry(d) for d in cleared.derived],
         "seconds": {
             "protect": round(ev.seconds_protect, 3),
             "audit": round(ev.seconds_audit, 3),

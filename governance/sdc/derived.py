@@ -131,7 +131,7 @@ def rounded(value: float, decimals: int) -> Decimal:
     )
 
 
-def _ratio(
+def ratio_value(
     numerator: float, denominator: float, scale: float, decimals: int
 ) -> Decimal:
     exact = Decimal(repr(float(numerator))) * Decimal(repr(float(scale)))
@@ -198,7 +198,7 @@ class Deriver:
         for spec in ratios:
             num, den = self._cells(spec)
             scale, decimals = self._ratio_settings(spec)
-            shown = float(_ratio(values[num], values[den], scale, decimals))
+            shown = float(ratio_value(values[num], values[den], scale, decimals))
             half = 0.5 * 10.0**-decimals
             low, high = (shown - half) / scale, (shown + half) / scale
             # a whisker of slack so that float rounding never makes the truth infeasible
@@ -256,7 +256,7 @@ class Deriver:
                 row=row,
             )
         scale, decimals = self._ratio_settings(spec)
-        shown = _ratio(data[num], data[den], scale, decimals)
+        shown = ratio_value(data[num], data[den], scale, decimals)
         return DerivedValue(
             spec.name,
             spec.kind,
@@ -270,29 +270,44 @@ class Deriver:
     def _likelihood(
         self, spec: RelativeLikelihood, data: FloatArray, hidden: BoolArray
     ) -> DerivedValue:
-        labels = self.policy.labels
         cells = self._cells(spec)
-        kind: Literal["relative_likelihood"] = "relative_likelihood"
-        if any(hidden[c] for c in cells):
-            return DerivedValue(spec.name, kind, "suppressed", labels.secondary)
-        a, big_a, b, big_b = (float(data[c]) for c in cells)
-        if min(a, big_a, b, big_b) <= 0:
-            return DerivedValue(
-                spec.name, kind, "not_computable", labels.not_computable
-            )
-        rule = self.policy.derived.relative_likelihood
-        estimate, low, high = relative_likelihood(a, big_a, b, big_b, rule.confidence)
-        shown = rounded(estimate, rule.decimals)
-        low_d, high_d = rounded(low, rule.decimals), rounded(high, rule.decimals)
-        return DerivedValue(
+        return likelihood_value(
             spec.name,
-            kind,
-            "published",
-            str(shown),
-            value=float(shown),
-            interval=(float(low_d), float(high_d)),
-            interval_display=f"{low_d} to {high_d}",
+            tuple(float(data[c]) for c in cells),
+            any(hidden[c] for c in cells),
+            self.policy,
         )
+
+
+def likelihood_value(
+    name: str,
+    counts: tuple[float, ...],
+    hidden: bool,
+    policy: DisclosurePolicy,
+) -> DerivedValue:
+    """A relative likelihood as published, from ``(events_a, population_a,
+    events_b, population_b)``: ``[c]`` when any of them is ``hidden``, ``[z]`` when
+    one is zero, else the rounded value and its interval."""
+    labels = policy.labels
+    kind: Literal["relative_likelihood"] = "relative_likelihood"
+    if hidden:
+        return DerivedValue(name, kind, "suppressed", labels.secondary)
+    a, big_a, b, big_b = counts
+    if min(a, big_a, b, big_b) <= 0:
+        return DerivedValue(name, kind, "not_computable", labels.not_computable)
+    rule = policy.derived.relative_likelihood
+    estimate, low, high = relative_likelihood(a, big_a, b, big_b, rule.confidence)
+    shown = rounded(estimate, rule.decimals)
+    low_d, high_d = rounded(low, rule.decimals), rounded(high, rule.decimals)
+    return DerivedValue(
+        name,
+        kind,
+        "published",
+        str(shown),
+        value=float(shown),
+        interval=(float(low_d), float(high_d)),
+        interval_display=f"{low_d} to {high_d}",
+    )
 
 
 def relative_likelihood(

@@ -36,13 +36,25 @@ CellKey = tuple[tuple[str, str], ...]
 class LinkedSet:
     """Tables over one population whose shared cells are one variable.
 
+    ``fixed`` names, per table, dimensions the table does not have but whose code is
+    the same for all its cells: a table of medical staff by subgroup is restricted to
+    staff group ``01``, so ``{"medical": {"staff_group": "01"}}`` makes its total
+    cells the same variables as the ``staff_group=01`` cells of a table by staff
+    group, and the subgroup hierarchy adds up to them.
+
     Raises:
         TableError: no tables, two tables with one name, tables of different
-            measures, one dimension name with two totals, or a shared cell whose
-            value differs between tables (the cell is named, not the values).
+            measures, one dimension name with two totals, a fixed dimension that the
+            table has or a fixed code that is that dimension's total, or a shared cell
+            whose value differs between tables (the cell is named, not the values).
     """
 
-    def __init__(self, tables: Sequence[Table]) -> None:
+    def __init__(
+        self,
+        tables: Sequence[Table],
+        *,
+        fixed: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
         if not tables:
             raise TableError("a linked set needs at least one table")
         names = [t.name for t in tables]
@@ -67,6 +79,13 @@ class LinkedSet:
                         f"dimension {dim.name!r} has total {known!r} in one table and"
                         f" {dim.total!r} in table {table.name!r}"
                     )
+        self.fixed: dict[str, CellKey] = {
+            table.name: self._fixed_pairs(table, (fixed or {}).get(table.name, {}))
+            for table in tables
+        }
+        unknown = sorted(set(fixed or {}) - set(names))
+        if unknown:
+            raise TableError(f"fixed codes name table {unknown[0]!r}, not in the set")
         self.keys: list[CellKey] = []
         self._index: dict[CellKey, int] = {}
         self.positions: dict[str, IntArray] = {}
@@ -107,10 +126,13 @@ class LinkedSet:
             TableError: a dimension is not in the set.
         """
         pairs = []
+        fixed = {pair for pairs in self.fixed.values() for pair in pairs}
         for name, code in ref.items():
             if name not in self.totals:
-                raise TableError(f"the linked set has no dimension {name!r}")
-            if code != self.totals[name]:
+                if (name, code) not in fixed:
+                    raise TableError(f"the linked set has no dimension {name!r}")
+                pairs.append((name, code))
+            elif code != self.totals[name]:
                 pairs.append((name, code))
         return tuple(sorted(pairs))
 
@@ -138,11 +160,25 @@ class LinkedSet:
             self._relations = self._build_relations()
         return self._relations
 
+    def _fixed_pairs(self, table: Table, pairs: Mapping[str, str]) -> CellKey:
+        own = {d.name for d in table.dimensions}
+        for name, code in pairs.items():
+            if name in own:
+                raise TableError(
+                    f"table {table.name!r} has dimension {name!r}; it cannot be fixed"
+                )
+            if code == self.totals.get(name):
+                raise TableError(
+                    f"table {table.name!r}: fixed code of {name!r} is its total"
+                )
+        return tuple(sorted(pairs.items()))
+
     def _register(self, table: Table) -> IntArray:
         """Give every cell of ``table`` its global position; return them as an array."""
         order = sorted(
             range(len(table.dimensions)), key=lambda a: table.dimensions[a].name
         )
+        fixed = self.fixed[table.name]
         choices: list[list[tuple[str, str] | None]] = [
             [None if code == dim.total else (dim.name, code) for code in dim.codes]
             for dim in table.dimensions
@@ -152,6 +188,8 @@ class LinkedSet:
         out = np.empty(table.size, dtype=np.int64)
         for flat, combo in enumerate(itertools.product(*choices)):
             key = tuple(pair for a in order if (pair := combo[a]) is not None)
+            if fixed:
+                key = tuple(sorted(key + fixed))
             found = index.get(key)
             if found is None:
                 found = index[key] = len(keys)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from governance.access import Subject
 from governance.errors import AccessDeniedError, InvalidTransitionError
 from governance.models import AuditQuery
 from governance.release_verify import verify_release
+from governance.request_specs import NATIONAL_PACK, pack_specs
 from governance.service import Service
 from governance.tablespec import TableSpec
 from tests.factories import make_row, principal, write_extract
@@ -141,3 +144,69 @@ def test_an_approval_stops_counting_when_its_officer_loses_the_role(
     assert (info.state, len(info.record.approvals)) == ("checked", 2)
     info = service.approve_request(ig3, info.id)
     assert info.state == "approved"
+
+
+def test_tables_of_several_populations_are_released_as_one_pack(
+    staffed: Service, tmp_path: Path
+) -> None:
+    service = staffed
+    analyst = principal(service, "analyst-1", "analyst")
+    officers = [principal(service, f"ig-{n}", "ig_officer") for n in (1, 2)]
+    # the stated groups only: a filter on its own dimension makes another population
+    stated = SPEC.model_copy(
+        update={
+            "name": "staff_stated",
+            "filters": {"wres_group": ("White", "Ethnic minority")},
+        }
+    )
+    info = service.create_request(
+        analyst, purpose=PURPOSE, period=2026, tables=[SPEC, stated]
+    )
+    info = service.submit_request(analyst, info.id)
+    evidence = info.evidence()
+    assert evidence is not None and info.record.evidence == "needs_review"
+    assert [len(s["tables"]) for s in evidence["linked_sets"]] == [1, 1]
+    assert evidence["whole_pack_audit"]["unsafe"] == []
+    assert any("staff_stated" in reason for reason in evidence["reasons"])
+    for officer in officers:
+        info = service.approve_request(officer, info.id)
+    out = tmp_path / "pack"
+    service.export_release(analyst, info.id, out)
+    assert verify_release(out, [service.signing_key("release").public_key]).ok
+    released = json.loads((out / "evidence.json").read_text())
+    assert released["format"] == "wresgov-pack-evidence/1"
+    assert [s["method"]["used"] for s in released["linked_sets"]] == [
+        "given pattern",
+        "given pattern",
+    ]
+    assert not (out / "reports").exists()  # reports come with named packs only
+
+
+def test_a_body_s_national_pack_reports_on_that_body_only(
+    staffed: Service, tmp_path: Path
+) -> None:
+    service = staffed
+    analyst = principal(service, "analyst-1", "analyst")
+    officers = [principal(service, f"ig-{n}", "ig_officer") for n in (1, 2)]
+    info = service.create_request(
+        analyst,
+        purpose=PURPOSE,
+        period=2026,
+        tables=pack_specs(NATIONAL_PACK),
+        pack=NATIONAL_PACK,
+        body="7A1",
+    )
+    info = service.submit_request(analyst, info.id)
+    assert info.record.evidence == "needs_review", info.evidence()
+    for officer in officers:
+        info = service.approve_request(officer, info.id)
+    out = tmp_path / "body"
+    service.export_release(analyst, info.id, out)
+    # the tables' totals are 7A1's own: a report called "All Wales" would mislead
+    assert sorted(p.name for p in (out / "reports").iterdir()) == ["7A1"]
+    book = openpyxl.load_workbook(out / "release.xlsx", read_only=True)
+    rows = list(book["workforce"].iter_rows(values_only=True))
+    assert {row[0] for row in rows[2:] if len(row) > 1 and row[1] is not None} == {
+        "BCUHB (7A1)"
+    }
+    book.close()
