@@ -53,6 +53,9 @@ log = structlog.get_logger()
 #: The version prefix of every endpoint but the OpenAPI document.
 PREFIX: Final = "/v1"
 AUDIT_PAGE_MAX: Final = 100_000
+_DOWNLOAD_CSP: Final = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
+)
 
 _bearer = HTTPBearer(auto_error=False, description="A wresgov token (wgv_...).")
 
@@ -308,6 +311,9 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         headers = {
             "ETag": etag,
             "Cache-Control": "private, no-cache",
+            # Released HTML and SVG are downloads, never active content on this origin.
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": _DOWNLOAD_CSP,
             "Content-Disposition": (
                 f'attachment; filename="{artefact.info.path.rsplit("/", 1)[-1]}"'
             ),

@@ -113,6 +113,9 @@ def test_download_with_etag_and_304(client: TestClient, world: World) -> None:
     assert first.status_code == 200
     assert first.headers["etag"] == f'"{files["tables/staff_by_group.csv"]["sha256"]}"'
     assert first.headers["content-type"].startswith("text/csv")
+    assert first.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in first.headers["content-security-policy"]
+    assert first.headers["content-disposition"].startswith("attachment;")
     assert "<10" in first.text
     again = client.get(url, headers={**auth, "If-None-Match": first.headers["etag"]})
     assert (again.status_code, again.content) == (304, b"")
