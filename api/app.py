@@ -31,6 +31,7 @@ from fastapi import (
 )
 from fastapi.responses import PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import schemas
 from api.limits import BodyLimit, RateLimiter, rate_key
@@ -155,19 +156,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         app.add_exception_handler(error, handler)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body)
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        log.info(
-            "api_request",
-            method=request.method,
-            route=getattr(route, "path", "-"),  # the template: no ids, no query
-            status=response.status_code,
-            seconds=round(time.perf_counter() - started, 4),
-        )
-        return response
+    app.add_middleware(AccessLog)
 
     service = api.service
 
@@ -439,6 +428,41 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         )
 
     return app
+
+
+class AccessLog:
+    """ASGI middleware: one operational log line per request, without ids or query.
+
+    Logs the route's template (``/v1/releases/{release_id}``), never the path, so no
+    request or release id, filter value or token reaches the operational log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def remember(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, remember)
+        finally:
+            log.info(
+                "api_request",
+                method=scope["method"],
+                route=getattr(scope.get("route"), "path", "-"),
+                status=status,
+                seconds=round(time.perf_counter() - started, 4),
+            )
 
 
 def _upload_name(filename: str | None) -> str:
