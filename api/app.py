@@ -54,6 +54,8 @@ log = structlog.get_logger()
 #: The version prefix of every endpoint but the OpenAPI document.
 PREFIX: Final = "/v1"
 AUDIT_PAGE_MAX: Final = 100_000
+#: Worker threads for service calls (SQLAlchemy's pool: 5 connections + 10 overflow).
+WORKER_THREADS: Final = 16
 _DOWNLOAD_CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
 )
@@ -128,6 +130,9 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # No more threads than the store's connection pool can serve at once: more
+        # would only queue for a connection while contending for the GIL.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         yield
         api.service.close()
 
