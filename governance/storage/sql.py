@@ -11,9 +11,11 @@ leaves nothing behind.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -420,24 +422,45 @@ class SqlTransaction:
         )
 
     def add_records(
-        self, kind: Kind, extract_id: int, rows: Sequence[tuple[object, ...]]
+        self, kind: Kind, extract_id: int, columns: Sequence[Sequence[object]]
     ) -> None:
-        if not rows:
+        count = len(columns[0]) if columns else 0
+        if not count:
             return
         fields = RECORD_FIELDS[kind]
         table = schema.RECORD_TABLES[kind].name
         if self._dialect == "postgresql":
-            self._copy_rows(table, fields, extract_id, rows)
+            self._copy_rows(table, fields, extract_id, columns)
             return
-        # The extract id is an integer we generated, so it is written into the
-        # statement itself: the rows go to the driver exactly as validated.
-        sql = (
-            f"INSERT INTO {table} (extract_id, {', '.join(fields)}) "  # noqa: S608 - our names
-            f"VALUES ({int(extract_id)}, {', '.join('?' * len(fields))})"
-        )
-        cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        # The values go to the driver exactly as validated, row after row in one
+        # flat list; the extract id is an integer we generated, so it is written
+        # into the statement itself.
+        width = len(fields)
+        values: list[object] = [None] * (count * width)
+        for offset, column in enumerate(columns):
+            values[offset::width] = column
+        # Many rows a statement: the driver releases the GIL while SQLite steps a
+        # statement, so the rows go in while the caller parses the next batch.
+        driver = self._connection.connection.driver_connection
+        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+        per = min(count, limit // width)
+        row = f"({int(extract_id)}, {', '.join('?' * width)})"
+        insert = f"INSERT INTO {table} (extract_id, {', '.join(fields)}) VALUES "  # noqa: S608 - our names
+        step = per * width
+        whole = count - count % per
+        cursor = driver.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(sql, rows)
+            cursor.executemany(
+                insert + ", ".join([row] * per),
+                [
+                    values[start : start + step]
+                    for start in range(0, whole * width, step)
+                ],
+            )
+            if whole < count:
+                cursor.execute(
+                    insert + ", ".join([row] * (count - whole)), values[whole * width :]
+                )
         finally:
             cursor.close()
 
@@ -446,16 +469,16 @@ class SqlTransaction:
         table: str,
         fields: tuple[str, ...],
         extract_id: int,
-        rows: Sequence[tuple[object, ...]],
+        columns: Sequence[Sequence[object]],
     ) -> None:
         raw = self._connection.connection.driver_connection
-        columns = ", ".join(("extract_id", *fields))
+        names = ", ".join(("extract_id", *fields))
         with (
             raw.cursor() as cursor,  # type: ignore[union-attr]  # psycopg connection
-            cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row((extract_id, *row))
+            for row in zip(repeat(extract_id), *columns, strict=False):
+                copy.write_row(row)
 
     def add_quarantine(
         self, extract_id: int, entries: Sequence[QuarantineEntry]
@@ -747,42 +770,6 @@ class SqlTransaction:
             AuditEntry.from_row(dict(row._mapping))
             for row in self._connection.execute(statement)
         ]
-
-    def remove_duplicates(
-        self, kind: Kind, extract_id: int, key: tuple[str, ...]
-    ) -> list[tuple[int, int]]:
-        if not key:
-            return []
-        table = schema.RECORD_TABLES[kind]
-        columns = [table.c[name] for name in key]
-        firsts = (
-            sa.select(*columns, sa.func.min(table.c.source_row).label("first_row"))
-            .where(table.c.extract_id == extract_id)
-            .group_by(*columns)
-            .having(sa.func.count() > 1)
-            .subquery()
-        )
-        later = self._connection.execute(
-            sa.select(table.c.source_row, firsts.c.first_row)
-            .join(
-                firsts,
-                sa.and_(*(table.c[name] == firsts.c[name] for name in key)),
-            )
-            .where(
-                table.c.extract_id == extract_id,
-                table.c.source_row > firsts.c.first_row,
-            )
-            .order_by(table.c.source_row)
-        ).all()
-        duplicates = [(int(row), int(first)) for row, first in later]
-        for start in range(0, len(duplicates), 500):
-            chunk = [row for row, _ in duplicates[start : start + 500]]
-            self._connection.execute(
-                table.delete().where(
-                    table.c.extract_id == extract_id, table.c.source_row.in_(chunk)
-                )
-            )
-        return duplicates
 
     def extracts(
         self, *, org: str | None = None, period: int | None = None
