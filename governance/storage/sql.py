@@ -14,6 +14,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any, cast
@@ -241,6 +242,41 @@ class SqlStore:
 _EXTRACT_COLUMNS = schema.extracts.c
 
 
+@dataclass(frozen=True)
+class _SqliteField:
+    """How one record field is bound when records are written to SQLite.
+
+    The sqlite3 module binds exact ints, floats and strings at once, but looks for
+    an adapter for any other value (two failed attribute lookups each), and a staff
+    record holds a ``None`` or a ``bool`` or two. So a bool is given as the int
+    sqlite3 would bind for it, and ``None`` as a stand-in of a storage class the
+    column never holds (0 for text, '' for a number), which ``NULLIF`` turns back
+    into NULL inside SQLite: what is stored is exactly what binding ``None`` stores.
+    """
+
+    placeholder: str
+    given: dict[object, object] | None
+    """Value -> what is bound instead (values not in it are bound as they are)."""
+
+    @classmethod
+    def of(cls, column: sa.Column[Any]) -> _SqliteField:
+        boolean = isinstance(column.type, sa.Boolean)
+        given: dict[object, object] = {True: 1, False: 0} if boolean else {}
+        if not column.nullable:
+            return cls("?", given or None)
+        stand_in: object = (
+            "" if boolean or column.type.python_type in {int, float} else 0
+        )
+        given[None] = stand_in
+        return cls(f"NULLIF(?, {stand_in!r})", given)
+
+
+_SQLITE_FIELDS: dict[str, list[_SqliteField]] = {
+    kind: [_SqliteField.of(schema.RECORD_TABLES[kind].c[name]) for name in fields]
+    for kind, fields in RECORD_FIELDS.items()
+}
+
+
 def _extract_info(row: sa.Row[Any]) -> ExtractInfo:
     ingested_at = row.ingested_at
     if ingested_at.tzinfo is None:  # SQLite drops the zone; we always store UTC
@@ -432,19 +468,24 @@ class SqlTransaction:
         if self._dialect == "postgresql":
             self._copy_rows(table, fields, extract_id, columns)
             return
-        # The values go to the driver exactly as validated, row after row in one
-        # flat list; the extract id is an integer we generated, so it is written
-        # into the statement itself.
+        # The values go to the driver row after row in one flat list (see
+        # _SqliteField for the few it is given in another form); the extract id is
+        # an integer we generated, so it is written into the statement itself.
         width = len(fields)
+        bindings = _SQLITE_FIELDS[kind]
         values: list[object] = [None] * (count * width)
-        for offset, column in enumerate(columns):
-            values[offset::width] = column
+        for offset, (column, binding) in enumerate(zip(columns, bindings, strict=True)):
+            values[offset::width] = (
+                column
+                if binding.given is None
+                else list(map(binding.given.get, column, column))
+            )
         # Many rows a statement: the driver releases the GIL while SQLite steps a
         # statement, so the rows go in while the caller parses the next batch.
         driver = self._connection.connection.driver_connection
         limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
         per = min(count, limit // width)
-        row = f"({int(extract_id)}, {', '.join('?' * width)})"
+        row = f"({int(extract_id)}, {', '.join(b.placeholder for b in bindings)})"
         insert = f"INSERT INTO {table} (extract_id, {', '.join(fields)}) VALUES "  # noqa: S608 - our names
         step = per * width
         whole = count - count % per

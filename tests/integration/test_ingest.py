@@ -43,6 +43,32 @@ def test_valid_extract_is_stored_pseudonymised(
     assert first["staff_group"] == "03" and first["clinical"] is True
 
 
+def test_blanks_and_flags_are_stored_as_null_and_booleans(
+    service: Service, tmp_path: Path, dm: Subject
+) -> None:
+    rows = staff_rows(3, ni_number="", job_role="", occupation_code="")
+    rows[1].update(staff_group="Supplementary Roles", ni_number="AB 12 34 56 C")
+    rows[2].update(staff_group="Administrative and Clerical", pay_band="Band 3")
+    path = write_extract(tmp_path / "staff.csv", "staff", rows)
+    service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
+    table = schema.staff_records
+    with service.store.engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(
+                table.c.ni.is_(None),
+                table.c.job_role.is_(None),
+                table.c.occupation_code.is_(None),
+                table.c.medical_subgroup.is_(None),
+                table.c.clinical,
+            ).order_by(table.c.source_row)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (True, True, True, True, True),
+        (False, True, True, True, None),
+        (True, True, True, True, False),
+    ]
+
+
 @pytest.mark.parametrize("kind", ["recruitment", "er-cases", "training", "board"])
 def test_every_kind_ingests(
     service: Service, tmp_path: Path, kind: Kind, dm: Subject
