@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import compress
-from operator import attrgetter
+from operator import attrgetter, sub
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
@@ -266,8 +266,10 @@ class RowValidator:
             if memo is None:
                 columns.append(self._validate_column(index, raw, rows, problems, bad))
                 continue
-            out = list(map(memo[0].get, raw))
-            if None in out:  # never a validated value: codes, dates, numbers, text
+            try:
+                out = list(map(memo[0].__getitem__, raw))
+            except KeyError:  # a text not validated yet (None is never a value)
+                out = list(map(memo[0].get, raw))
                 self._fill(index, memo, raw, out, rows, problems, bad)
             columns.append(out)
         if bad:
@@ -432,6 +434,9 @@ def _flag(name: str) -> FieldSpec:
     )
 
 
+_YEAR: Final = attrgetter("year")
+
+
 def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
@@ -523,16 +528,20 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
 
     def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         birth, group, band, start = columns[3], columns[7], columns[10], columns[13]
-        wrong_band = [
-            position
-            for position, (grade, code) in enumerate(zip(band, group, strict=True))
-            if (grade in medical) != (code == "01")
-        ]
-        too_young = [
-            position
-            for position, (born, began) in enumerate(zip(birth, start, strict=True))
-            if began.year - born.year <= MIN_AGE and _age(born, began) < MIN_AGE
-        ]
+        wrong_band: list[int] = []
+        if list(map(medical.__contains__, band)) != list(map("01".__eq__, group)):
+            wrong_band = [
+                position
+                for position, (grade, code) in enumerate(zip(band, group, strict=True))
+                if (grade in medical) != (code == "01")
+            ]
+        too_young: list[int] = []
+        if min(map(sub, map(_YEAR, start), map(_YEAR, birth))) <= MIN_AGE:
+            too_young = [
+                position
+                for position, (born, began) in enumerate(zip(birth, start, strict=True))
+                if began.year - born.year <= MIN_AGE and _age(born, began) < MIN_AGE
+            ]
         problems: list[Problem] = [
             (rows[position], "pay_band", WRONG_BAND) for position in wrong_band
         ] + [
@@ -545,11 +554,13 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
                 return [], problems
         (employee, assignment, ni, birth, sex, ethnic, _org, group, job_role,
          occupation, band, fte, contract, start) = columns  # fmt: skip
-        bands = list(map(age_bands.get, birth))
-        if None in bands:
+        try:
+            bands = list(map(age_bands.__getitem__, birth))
+        except KeyError:
             bands = [
-                known or age_bands.setdefault(day, _age_band(day, snapshot))
-                for known, day in zip(bands, birth, strict=True)
+                age_bands.get(day)
+                or age_bands.setdefault(day, _age_band(day, snapshot))
+                for day in birth
             ]
         records: Columns = [
             rows,
@@ -569,7 +580,7 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
             list(map(subgroups.get, band)),
             fte,
             contract,
-            list(map(attrgetter("year"), start)),
+            list(map(_YEAR, start)),
         ]
         return records, problems
 
