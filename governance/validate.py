@@ -26,6 +26,7 @@ The reporting year for a period ``P`` runs from 1 April ``P-1`` to 31 March ``P`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -93,11 +94,10 @@ AGE_BANDS: Final = (
     (65, "65+"),
 )  # fmt: skip
 
+_IDENTIFIER: Final = r"[A-Z0-9][A-Z0-9/\-]{0,29}"
 Identifier = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9][A-Z0-9/\-]{0,29}$"
-    ),
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=f"^{_IDENTIFIER}$"),
 ]
 NiNumber = Annotated[
     str,
@@ -106,6 +106,14 @@ NiNumber = Annotated[
         pattern=r"^([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D])?$",
     ),
 ]
+_NI_WRITTEN_CLOSE: Final = r"([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D])?"
+
+
+def _every_line(value: str) -> re.Pattern[str]:
+    """Matches a column joined by line breaks when every value matches ``value``."""
+    return re.compile(f"{value}(?:\n{value})*")
+
+
 Fte = Annotated[float, Field(gt=0, le=1.5, allow_inf_nan=False)]
 Occupation = Annotated[
     str,
@@ -173,6 +181,10 @@ class FieldSpec:
     memoised: bool = True
     """Validate each distinct raw text once; off for fields whose values rarely
     repeat (identifiers), which are validated a whole column at a time instead."""
+    final: re.Pattern[str] | None = None
+    """For a field not memoised: a column joined by line breaks matches this only if
+    every value is already what validation returns (no space to strip, upper case,
+    valid), so such a column is taken as it is without asking pydantic."""
 
 
 @dataclass(frozen=True)
@@ -287,8 +299,13 @@ class RowValidator:
         problems: list[Problem],
         bad: set[int],
     ) -> Sequence[Any]:
+        spec = self._specs[index]
+        if spec.final is not None:
+            joined = "\n".join(raw)
+            if joined.count("\n") == len(raw) - 1 and spec.final.fullmatch(joined):
+                return raw
         column_adapter, value_adapter = self._adapters[index]
-        translate = self._specs[index].translate
+        translate = spec.translate
         values = raw if translate is None else list(map(translate, raw))
         try:
             return column_adapter.validate_python(values)
@@ -425,7 +442,13 @@ class RowValidator:
 
 
 def _identifier(name: str) -> FieldSpec:
-    return FieldSpec(name, Identifier, "is not a valid identifier", memoised=False)
+    return FieldSpec(
+        name,
+        Identifier,
+        "is not a valid identifier",
+        memoised=False,
+        final=_every_line(_IDENTIFIER),
+    )
 
 
 def _flag(name: str) -> FieldSpec:
@@ -476,6 +499,7 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
             "is not a valid National Insurance number",
             translate=str.upper,
             memoised=False,
+            final=_every_line(_NI_WRITTEN_CLOSE),
         ),
         FieldSpec(
             "date_of_birth",
