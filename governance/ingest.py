@@ -337,30 +337,36 @@ class LineSplitter:
                 # Stands in for the row until its parsed values are put back.
                 line = lines[i]
                 lines[i] = self._blank_row + line[len(line.rstrip("\r\n")) :]
-        text = "".join(lines)
+        # The lines joined by commas: splitting that on commas gives every cell,
+        # the last cell of a line still followed by its line break.
+        text = ",".join(lines)
         if "\0" in text:
             return None
-        # Every line break the same: all CRLF, or all LF (then no CR anywhere).
+        # Every line break the same: all CRLF, or all LF (then no CR anywhere);
+        # each line but the last ends with one, and no line holds another.
         ending = "\r\n" if lines[0].endswith("\r\n") else "\n"
         breaks = text.count(ending)
         if text.count("\n") != breaks or text.count("\r") != (
             breaks if ending == "\r\n" else 0
         ):
             return None
-        pieces = text.split(ending)
-        if pieces[-1] == "":
-            pieces.pop()  # the last line ended with a line break
-        if len(pieces) != len(lines):
-            return None  # not one line an item: row numbers would be wrong
-        if set(map(str.count, pieces, repeat(","))) != {width - 1}:
+        if breaks != len(lines) - (not lines[-1].endswith(ending)) or not all(
+            map(str.endswith, lines[:-1], repeat(ending))
+        ):
             return None
-        if max(map(len, pieces)) > self._limit:
+        if set(map(str.count, lines, repeat(","))) != {width - 1}:
             return None
-        cells = ",".join(pieces).split(",")
+        if max(map(len, lines)) > self._limit:  # counting line breaks: on the safe side
+            return None
+        cells = text.split(",")
         columns = [
-            cells[position::width] if position >= 0 else [""] * len(pieces)
+            cells[position::width] if position >= 0 else [""] * len(lines)
             for position in self._positions
         ]
+        last = width - 1
+        for column, position in zip(columns, self._positions, strict=True):
+            if position == last:  # no other CR or LF: rstrip takes the break alone
+                column[:] = map(str.rstrip, column, repeat("\r\n"))
         for line_index, values in zip(quoted, parsed, strict=True):
             for column, position in zip(columns, self._positions, strict=True):
                 if position >= 0:
