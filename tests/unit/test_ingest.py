@@ -11,7 +11,7 @@ from governance.extract_format import Kind
 from governance.ingest import read_rows, scan
 from governance.pseudonymise import MasterKey, Pseudonymiser
 from governance.reference import load_reference
-from governance.validate import RowContext, RowValidator
+from governance.validate import WRONG_BAND, RowContext, RowValidator
 from tests.factories import extract_text, make_row
 
 Read = tuple[
@@ -80,3 +80,36 @@ def test_repeated_keys_are_left_out(tmp_path: Path, kind: Kind) -> None:
     columns, problems, duplicates, rows_read, rows_bad = read(path, kind, 5)
     assert duplicates == [(13, 3), (14, 8)]
     assert (rows_read, rows_bad, problems, len(columns[0])) == (14, 0, [], 12)
+
+
+def test_every_kind_of_row_problem_is_reported(tmp_path: Path) -> None:
+    rows = [make_row("staff", i) for i in range(12)]
+    rows[1]["employee_number"] = "20000002?"  # not an identifier: pydantic says so
+    rows[2]["employee_number"] = "  "
+    rows[6]["ni_number"] = "QQ 12"
+    rows[3]["pay_band"] = "Consultant"  # a medical grade outside Medical and Dental
+    rows[4].update(date_of_birth="01/06/1990", start_date="31/05/2006")
+    rows[5].update(date_of_birth="01/06/1990", start_date="01/06/2006")  # just 16
+    path = tmp_path / "staff.csv"
+    path.write_text(extract_text("staff", rows), newline="")
+    columns, problems, duplicates, rows_read, rows_bad = read(path, "staff", 5)
+    assert problems == [
+        (2, "employee_number", "is not a valid identifier"),
+        (3, "employee_number", "is blank"),
+        (4, "pay_band", WRONG_BAND),
+        (5, "start_date", "is before the person was 16"),
+        (7, "ni_number", "is not a valid National Insurance number"),
+    ]
+    assert (rows_read, rows_bad, len(columns[0]), duplicates) == (12, 5, 7, [])
+
+
+def test_a_batch_without_a_valid_row(tmp_path: Path) -> None:
+    rows = [
+        make_row("recruitment", i, shortlisted="N", appointed="Y") for i in range(3)
+    ]
+    rows += [make_row("recruitment", 9)]
+    path = tmp_path / "recruitment.csv"
+    path.write_text(extract_text("recruitment", rows), newline="")
+    columns, problems, _, rows_read, rows_bad = read(path, "recruitment", 3)
+    assert [row for row, _, _ in problems] == [1, 2, 3]
+    assert (rows_read, rows_bad, columns[0]) == (4, 3, [4])
