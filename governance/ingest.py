@@ -36,7 +36,9 @@ from governance.models import RECORD_FIELDS, QuarantineEntry
 from governance.validate import DUPLICATE_KEYS, Columns, RowValidator, keep_rows
 
 CHUNK: Final = 1 << 20
-BATCH_ROWS: Final = 5_000
+# Small enough for a batch's strings to stay in the CPU caches while its columns
+# are validated (2,000 measured a little faster than 5,000).
+BATCH_ROWS: Final = 2_000
 MAX_FIELD_CHARS: Final = 131_072  # the csv module's own default limit
 MAX_REPORTED_PROBLEMS: Final = 10_000
 MAX_QUOTED_SHARE: Final = 8  # more than one line in 8 quoted: read with csv
