@@ -17,7 +17,9 @@ Validation runs column by column, a batch at a time, cheap enough for well over
 An extract repeats a few hundred distinct values in most columns, so those columns
 are translated and validated once per distinct raw text and the outcome (the value,
 or the problem) is memoised; a column of such a batch is then one dictionary lookup
-per row. Identifiers, which rarely repeat, are validated a whole column at a time.
+per row. Identifiers, which rarely repeat, are validated a whole column at a time:
+one regular expression over the column joined by line breaks when every value is
+already in final form (``FieldSpec.final``), pydantic otherwise.
 
 Cross-field rules (a medical grade needs the Medical and Dental staff group; nobody
 starts work before 16; nobody is appointed without being shortlisted) run last.
