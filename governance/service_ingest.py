@@ -29,7 +29,7 @@ from governance.models import (
 )
 from governance.service_core import ServiceCore
 from governance.storage.base import Transaction
-from governance.validate import DUPLICATE_KEYS, RowContext, RowValidator
+from governance.validate import DUPLICATE_KEYS, Columns, RowContext, RowValidator
 
 log = structlog.get_logger()
 IngestOutcome = Literal["stored", "unchanged", "reactivated"]
@@ -153,19 +153,20 @@ class IngestActions(ServiceCore):
                 NewExtract(org, period, kind, file_scan.sha256, self._clock())
             )
             problems: list[QuarantineEntry] = []
-            rows_read = rows_bad = rows_stored = 0
+            duplicates: list[tuple[int, int]] = []
+            rows_read = rows_bad = rows_accepted = 0
             with BackgroundWriter(
-                lambda records: tx.add_records(kind, extract_id, records)
+                lambda columns: tx.add_records(kind, extract_id, columns)
             ) as writer:
                 for batch in read_rows(
                     path, file_scan, validator, label=label, progress=progress
                 ):
-                    writer.put(batch.records)
+                    writer.put(batch.columns)
                     problems.extend(batch.problems)
+                    duplicates.extend(batch.duplicates)
                     rows_read += batch.rows_read
                     rows_bad += batch.rows_bad
-                    rows_stored += len(batch.records)
-            duplicates = tx.remove_duplicates(kind, extract_id, DUPLICATE_KEYS[kind])
+                    rows_accepted += batch.rows_stored
             for row, first in duplicates:
                 problems.append(
                     QuarantineEntry(
@@ -173,7 +174,6 @@ class IngestActions(ServiceCore):
                     )
                 )
             rows_bad += len(duplicates)
-            rows_accepted = rows_stored - len(duplicates)
             problems.sort(key=lambda entry: (entry.row, entry.field))
             report = self._write_report(org, period, kind, file_scan.sha256, problems)
             self._check_error_rate(policy, label, rows_read, rows_bad, report)
@@ -372,7 +372,7 @@ class BackgroundWriter:
 
     _STOP: Final = object()
 
-    def __init__(self, write: Callable[[list[tuple[object, ...]]], None]) -> None:
+    def __init__(self, write: Callable[[Columns], None]) -> None:
         self._write = write
         self._queue: queue.Queue[object] = queue.Queue(maxsize=4)
         self._error: BaseException | None = None
@@ -392,11 +392,11 @@ class BackgroundWriter:
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
                     self._error = exc
 
-    def put(self, records: list[tuple[object, ...]]) -> None:
+    def put(self, columns: Columns) -> None:
         if self._error is not None:
             raise self._error
-        if records:
-            self._queue.put(records)
+        if columns:
+            self._queue.put(columns)
 
     def __exit__(self, *exc_info: object) -> None:
         self._queue.put(self._STOP)

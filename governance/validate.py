@@ -4,15 +4,22 @@ Part of the personal-data zone: a row arrives with direct identifiers and leaves
 pseudonymised record (``governance.models`` field order) or as a list of problems
 naming fields, never values.
 
-Validation runs in two steps, both cheap enough for 100,000 rows a second:
+Validation runs column by column, a batch at a time, cheap enough for well over
+100,000 rows a second:
 
 1. *Translate*: free-text codes (``A White - British``, ``band 8A``, ``Male``) and
-   dates (``DD/MM/YYYY``, ``YYYY-MM-DD``, ESR's ``DD-MON-YYYY``) are normalised by
-   functions whose results are cached by raw text, since an extract repeats a few
-   hundred distinct values. Untranslatable text is passed on unchanged.
-2. *Validate*: a pydantic ``TypeAdapter`` over a fixed tuple checks every field in
-   pydantic-core: codes against ``Literal`` sets built from the reference data,
-   dates and FTE against their ranges, identifiers against their patterns.
+   dates (``DD/MM/YYYY``, ``YYYY-MM-DD``, ESR's ``DD-MON-YYYY``) are normalised;
+   untranslatable text is passed on unchanged.
+2. *Validate*: a pydantic ``TypeAdapter`` checks each value in pydantic-core: codes
+   against ``Literal`` sets built from the reference data, dates and FTE against
+   their ranges, identifiers against their patterns.
+
+An extract repeats a few hundred distinct values in most columns, so those columns
+are translated and validated once per distinct raw text and the outcome (the value,
+or the problem) is memoised; a column of such a batch is then one dictionary lookup
+per row. Identifiers, which rarely repeat, are validated a whole column at a time:
+one regular expression over the column joined by line breaks when every value is
+already in final form (``FieldSpec.final``), pydantic otherwise.
 
 Cross-field rules (a medical grade needs the Medical and Dental staff group; nobody
 starts work before 16; nobody is appointed without being shortlisted) run last.
@@ -21,10 +28,12 @@ The reporting year for a period ``P`` runs from 1 April ``P-1`` to 31 March ``P`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import compress
+from operator import attrgetter, sub
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
@@ -87,11 +96,10 @@ AGE_BANDS: Final = (
     (65, "65+"),
 )  # fmt: skip
 
+_IDENTIFIER: Final = r"[A-Z0-9][A-Z0-9/\-]{0,29}"
 Identifier = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9][A-Z0-9/\-]{0,29}$"
-    ),
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=f"^{_IDENTIFIER}$"),
 ]
 NiNumber = Annotated[
     str,
@@ -100,6 +108,14 @@ NiNumber = Annotated[
         pattern=r"^([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D])?$",
     ),
 ]
+_NI_WRITTEN_CLOSE: Final = r"([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D])?"
+
+
+def _every_line(value: str) -> re.Pattern[str]:
+    """Matches a column joined by line breaks when every value matches ``value``."""
+    return re.compile(f"{value}(?:\n{value})*")
+
+
 Fte = Annotated[float, Field(gt=0, le=1.5, allow_inf_nan=False)]
 Occupation = Annotated[
     str,
@@ -164,8 +180,13 @@ class FieldSpec:
     range_problem: str | None = None
     """What is wrong when a number or date is out of range."""
     translate: Callable[[str], Any] | None = None
-    cached: bool = True
-    """Cache translations by raw text; off for fields whose values rarely repeat."""
+    memoised: bool = True
+    """Validate each distinct raw text once; off for fields whose values rarely
+    repeat (identifiers), which are validated a whole column at a time instead."""
+    final: re.Pattern[str] | None = None
+    """For a field not memoised: a column joined by line breaks matches this only if
+    every value is already what validation returns (no space to strip, upper case,
+    valid), so such a column is taken as it is without asking pydantic."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +209,9 @@ class RowContext:
 Problem = tuple[int, str, str]
 """(data row, field, what is wrong): never the value."""
 Columns = list[Sequence[Any]]
-Builder = Callable[[list[int], Columns], tuple[list[tuple[object, ...]], list[Problem]]]
+"""A batch column by column: raw or validated values, or a record field each."""
+Builder = Callable[[list[int], Columns], tuple[Columns, list[Problem]]]
+"""Validated columns to record columns (``RECORD_FIELDS`` order), and problems."""
 
 
 def keep_rows(
@@ -205,8 +228,9 @@ def keep_rows(
 class RowValidator:
     """Validates rows of one kind, a batch at a time, given values in ``fields`` order.
 
-    Work is done column by column (``map`` over each column's translation cache,
-    one pydantic adapter per column), which keeps per-row Python work small.
+    Work is done column by column: a memoised column is one dictionary lookup per
+    row, and any other column is one pydantic call, so per-row Python work stays
+    small. The memos live as long as the validator: one extract.
     """
 
     def __init__(
@@ -218,77 +242,124 @@ class RowValidator:
         specs, self._build = _KINDS[kind](self, context)
         self._specs = specs
         self.fields = tuple(spec.name for spec in specs)
-        # One adapter per column: validating column by column keeps the work in
-        # pydantic-core and spares re-assembling rows for it.
+        # One adapter per column (whole columns: pydantic-core does the loop) and
+        # one per value (memo misses, and finding the bad values of a column).
         self._adapters: list[tuple[TypeAdapter[list[Any]], TypeAdapter[Any]]] = [
             (TypeAdapter(list[spec.type]), TypeAdapter(spec.type))  # type: ignore[name-defined]
             for spec in specs
         ]
-        self._translators: list[
-            tuple[int, dict[str, Any] | None, Callable[[str], Any]]
-        ] = [
-            (index, {} if spec.cached else None, spec.translate)
-            for index, spec in enumerate(specs)
-            if spec.translate is not None
+        # raw text -> validated value, and raw text -> problem, per memoised field.
+        self._memos: list[tuple[dict[str, Any], dict[str, str]] | None] = [
+            ({}, {}) if spec.memoised else None for spec in specs
         ]
 
     def validate_batch(
         self, rows: list[int], raws: list[tuple[str, ...]]
-    ) -> tuple[list[tuple[object, ...]], list[Problem]]:
-        """Return pseudonymised records for the valid rows, and every problem."""
+    ) -> tuple[Columns, list[Problem]]:
+        """Return the valid rows' records column by column, and every problem.
+
+        The record columns follow ``RECORD_FIELDS`` (source row first); a batch
+        without valid rows gives no columns at all.
+        """
         if not raws:
             return [], []
         return self.validate_columns(rows, list(zip(*raws, strict=True)))
 
     def validate_columns(
         self, rows: list[int], raw_columns: Sequence[Sequence[str]]
-    ) -> tuple[list[tuple[object, ...]], list[Problem]]:
+    ) -> tuple[Columns, list[Problem]]:
         """As :meth:`validate_batch`, given the batch column by column (in ``fields``
-        order): what ingest passes, since the csv rows transpose once for free."""
+        order): what ingest passes, since it splits the file into columns."""
         if not rows:
             return [], []
-        columns: list[Any] = list(raw_columns)
-        for index, cache, translate in self._translators:
-            column = columns[index]
-            if cache is None:
-                columns[index] = list(map(translate, column))
-                continue
-            out = list(map(cache.get, column))
-            if None in out:
-                for position, value in enumerate(out):
-                    if value is None:
-                        text = column[position]
-                        value = translate(text)
-                        if len(cache) < MAX_MEMO:
-                            cache[text] = value
-                        out[position] = value
-            columns[index] = out
+        columns: Columns = []
         problems: list[Problem] = []
         bad: set[int] = set()
-        for index, (column_adapter, value_adapter) in enumerate(self._adapters):
+        for index, raw in enumerate(raw_columns):
+            memo = self._memos[index]
+            if memo is None:
+                columns.append(self._validate_column(index, raw, rows, problems, bad))
+                continue
             try:
-                columns[index] = column_adapter.validate_python(columns[index])
-            except ValidationError:
-                # Rare: find the bad values one by one, keep the rest.
-                checked = []
-                for position, value in enumerate(columns[index]):
-                    try:
-                        checked.append(value_adapter.validate_python(value))
-                    except ValidationError as exc:
-                        kind = exc.errors(include_input=False)[0]["type"]
-                        field, problem = self._problem(
-                            index, kind, raw_columns[index][position]
-                        )
-                        problems.append((rows[position], field, problem))
-                        bad.add(position)
-                        checked.append(None)
-                columns[index] = checked
+                out = list(map(memo[0].__getitem__, raw))
+            except KeyError:  # a text not validated yet (None is never a value)
+                out = list(map(memo[0].get, raw))
+                self._fill(index, memo, raw, out, rows, problems, bad)
+            columns.append(out)
         if bad:
             rows, columns = keep_rows(rows, columns, bad)
             if not rows:
                 return [], problems
         records, cross = self._build(rows, columns)
         return records, problems + cross
+
+    def _validate_column(
+        self,
+        index: int,
+        raw: Sequence[str],
+        rows: list[int],
+        problems: list[Problem],
+        bad: set[int],
+    ) -> Sequence[Any]:
+        spec = self._specs[index]
+        if spec.final is not None:
+            joined = "\n".join(raw)
+            if joined.count("\n") == len(raw) - 1 and spec.final.fullmatch(joined):
+                return raw
+        column_adapter, value_adapter = self._adapters[index]
+        translate = spec.translate
+        values = raw if translate is None else list(map(translate, raw))
+        try:
+            return column_adapter.validate_python(values)
+        except ValidationError:
+            # Rare: find the bad values one by one, keep the rest.
+            checked: list[Any] = []
+            for position, value in enumerate(values):
+                try:
+                    checked.append(value_adapter.validate_python(value))
+                except ValidationError as exc:
+                    kind = exc.errors(include_input=False)[0]["type"]
+                    field, problem = self._problem(index, kind, raw[position])
+                    problems.append((rows[position], field, problem))
+                    bad.add(position)
+                    checked.append(None)
+            return checked
+
+    def _fill(
+        self,
+        index: int,
+        memo: tuple[dict[str, Any], dict[str, str]],
+        raw: Sequence[str],
+        out: list[Any],
+        rows: list[int],
+        problems: list[Problem],
+        bad: set[int],
+    ) -> None:
+        """Validate the raw texts the memo does not hold yet, in row order."""
+        valid, invalid = memo
+        spec = self._specs[index]
+        value_adapter = self._adapters[index][1]
+        for position, value in enumerate(out):
+            if value is not None:
+                continue
+            text = raw[position]
+            problem = invalid.get(text)
+            if problem is None:
+                candidate = text if spec.translate is None else spec.translate(text)
+                try:
+                    value = value_adapter.validate_python(candidate)
+                except ValidationError as exc:
+                    kind = exc.errors(include_input=False)[0]["type"]
+                    problem = self._problem(index, kind, text)[1]
+                    if len(invalid) < MAX_MEMO:
+                        invalid[text] = problem
+                else:
+                    if len(valid) < MAX_MEMO:
+                        valid[text] = value
+                    out[position] = value
+                    continue
+            problems.append((rows[position], spec.name, problem))
+            bad.add(position)
 
     def _problem(self, index: int, kind: str, raw: str) -> tuple[str, str]:
         spec = self._specs[index]
@@ -372,10 +443,27 @@ class RowValidator:
         )
 
 
+def _identifier(name: str) -> FieldSpec:
+    return FieldSpec(
+        name,
+        Identifier,
+        "is not a valid identifier",
+        memoised=False,
+        final=_every_line(_IDENTIFIER),
+    )
+
+
 def _flag(name: str) -> FieldSpec:
     return FieldSpec(
         name, Literal["Y", "N"], "is not Y or N", translate=_from_table(_FLAG)
     )
+
+
+_YEAR: Final = attrgetter("year")
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def _age(birth: date, on: date) -> int:
@@ -405,14 +493,15 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
         return raw if group is None else group.code
 
     specs = [
-        FieldSpec("employee_number", Identifier, "is not a valid identifier"),
-        FieldSpec("assignment_number", Identifier, "is not a valid identifier"),
+        _identifier("employee_number"),
+        _identifier("assignment_number"),
         FieldSpec(
             "ni_number",
             NiNumber,
             "is not a valid National Insurance number",
             translate=str.upper,
-            cached=False,
+            memoised=False,
+            final=_every_line(_NI_WRITTEN_CLOSE),
         ),
         FieldSpec(
             "date_of_birth",
@@ -463,20 +552,22 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
     assignment_pseudonym = v.pseudonym_function("assignment")
     ni_pseudonym = v.pseudonym_function("ni")
 
-    def build(
-        rows: list[int], columns: Columns
-    ) -> tuple[list[tuple[object, ...]], list[Problem]]:
+    def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         birth, group, band, start = columns[3], columns[7], columns[10], columns[13]
-        wrong_band = [
-            position
-            for position, (grade, code) in enumerate(zip(band, group, strict=True))
-            if (grade in medical) != (code == "01")
-        ]
-        too_young = [
-            position
-            for position, (born, began) in enumerate(zip(birth, start, strict=True))
-            if began.year - born.year <= MIN_AGE and _age(born, began) < MIN_AGE
-        ]
+        wrong_band: list[int] = []
+        if list(map(medical.__contains__, band)) != list(map("01".__eq__, group)):
+            wrong_band = [
+                position
+                for position, (grade, code) in enumerate(zip(band, group, strict=True))
+                if (grade in medical) != (code == "01")
+            ]
+        too_young: list[int] = []
+        if min(map(sub, map(_YEAR, start), map(_YEAR, birth))) <= MIN_AGE:
+            too_young = [
+                position
+                for position, (born, began) in enumerate(zip(birth, start, strict=True))
+                if began.year - born.year <= MIN_AGE and _age(born, began) < MIN_AGE
+            ]
         problems: list[Problem] = [
             (rows[position], "pay_band", WRONG_BAND) for position in wrong_band
         ] + [
@@ -489,35 +580,34 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
                 return [], problems
         (employee, assignment, ni, birth, sex, ethnic, _org, group, job_role,
          occupation, band, fte, contract, start) = columns  # fmt: skip
-        bands = list(map(age_bands.get, birth))
-        if None in bands:
+        try:
+            bands = list(map(age_bands.__getitem__, birth))
+        except KeyError:
             bands = [
-                known or age_bands.setdefault(day, _age_band(day, snapshot))
-                for known, day in zip(bands, birth, strict=True)
+                age_bands.get(day)
+                or age_bands.setdefault(day, _age_band(day, snapshot))
+                for day in birth
             ]
-        records = list(
-            zip(
-                rows,
-                map(employee_pseudonym, employee),
-                map(assignment_pseudonym, assignment),
-                [ni_pseudonym(n.replace(" ", "")) if n else None for n in ni],
-                sex,
-                ethnic,
-                map(broad_of.__getitem__, ethnic),
-                map(wres_of.__getitem__, ethnic),
-                bands,
-                group,
-                map(clinical.__getitem__, group),
-                [text or None for text in job_role],
-                [code or None for code in occupation],
-                band,
-                map(subgroups.get, band),
-                fte,
-                contract,
-                [day.year for day in start],
-                strict=True,
-            )
-        )
+        records: Columns = [
+            rows,
+            list(map(employee_pseudonym, employee)),
+            list(map(assignment_pseudonym, assignment)),
+            [ni_pseudonym(n.replace(" ", "")) if n else None for n in ni],
+            sex,
+            ethnic,
+            list(map(broad_of.__getitem__, ethnic)),
+            list(map(wres_of.__getitem__, ethnic)),
+            bands,
+            group,
+            list(map(clinical.__getitem__, group)),
+            [text or None for text in job_role],
+            [code or None for code in occupation],
+            band,
+            list(map(subgroups.get, band)),
+            fte,
+            contract,
+            list(map(_YEAR, start)),
+        ]
         return records, problems
 
     return specs, build
@@ -526,17 +616,16 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
 def _recruitment(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
     broad_of, wres_of = v.ethnic_groups()
     specs = [
-        FieldSpec("applicant_id", Identifier, "is not a valid identifier"),
+        _identifier("applicant_id"),
         v.org_spec(),
         v.ethnic_spec(),
         v.band_spec("post_band"),
         _flag("shortlisted"),
         _flag("appointed"),
     ]
+    applicant_pseudonym = v.pseudonym_function("applicant")
 
-    def build(
-        rows: list[int], columns: Columns
-    ) -> tuple[list[tuple[object, ...]], list[Problem]]:
+    def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         unshortlisted = [
             position
             for position, (listed, appointed) in enumerate(
@@ -553,19 +642,16 @@ def _recruitment(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Bui
             if not rows:
                 return [], problems
         applicant, _org, ethnic, band, shortlisted, appointed = columns
-        records = list(
-            zip(
-                rows,
-                map(v.pseudonym_function("applicant"), applicant),
-                ethnic,
-                map(broad_of.__getitem__, ethnic),
-                map(wres_of.__getitem__, ethnic),
-                band,
-                [flag == "Y" for flag in shortlisted],
-                [flag == "Y" for flag in appointed],
-                strict=True,
-            )
-        )
+        records: Columns = [
+            rows,
+            list(map(applicant_pseudonym, applicant)),
+            ethnic,
+            list(map(broad_of.__getitem__, ethnic)),
+            list(map(wres_of.__getitem__, ethnic)),
+            band,
+            [flag == "Y" for flag in shortlisted],
+            [flag == "Y" for flag in appointed],
+        ]
         return records, problems
 
     return specs, build
@@ -573,7 +659,7 @@ def _recruitment(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Bui
 
 def _er_cases(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
     specs = [
-        FieldSpec("employee_number", Identifier, "is not a valid identifier"),
+        _identifier("employee_number"),
         v.org_spec(),
         FieldSpec(
             "case_type",
@@ -589,21 +675,17 @@ def _er_cases(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builde
         ),
         v.in_year_spec("start_date"),
     ]
+    employee_pseudonym = v.pseudonym_function("employee")
 
-    def build(
-        rows: list[int], columns: Columns
-    ) -> tuple[list[tuple[object, ...]], list[Problem]]:
+    def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         employee, _org, case_type, stage, start = columns
-        records: list[tuple[object, ...]] = list(
-            zip(
-                rows,
-                map(v.pseudonym_function("employee"), employee),
-                case_type,
-                stage,
-                [f"{day.year:04d}-{day.month:02d}" for day in start],
-                strict=True,
-            )
-        )
+        records: Columns = [
+            rows,
+            list(map(employee_pseudonym, employee)),
+            case_type,
+            stage,
+            list(map(_month, start)),
+        ]
         return records, []
 
     return specs, build
@@ -611,25 +693,21 @@ def _er_cases(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builde
 
 def _training(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
     specs = [
-        FieldSpec("employee_number", Identifier, "is not a valid identifier"),
+        _identifier("employee_number"),
         v.org_spec(),
         FieldSpec("course", _required_text(120), "is longer than 120 characters"),
         v.in_year_spec("date"),
     ]
+    employee_pseudonym = v.pseudonym_function("employee")
 
-    def build(
-        rows: list[int], columns: Columns
-    ) -> tuple[list[tuple[object, ...]], list[Problem]]:
+    def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         employee, _org, course, when = columns
-        records: list[tuple[object, ...]] = list(
-            zip(
-                rows,
-                map(v.pseudonym_function("employee"), employee),
-                course,
-                [f"{day.year:04d}-{day.month:02d}" for day in when],
-                strict=True,
-            )
-        )
+        records: Columns = [
+            rows,
+            list(map(employee_pseudonym, employee)),
+            course,
+            list(map(_month, when)),
+        ]
         return records, []
 
     return specs, build
@@ -639,15 +717,15 @@ def _board(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
     broad_of, wres_of = v.ethnic_groups()
     specs = [v.org_spec(), _flag("voting"), _flag("executive"), v.ethnic_spec()]
 
-    def build(
-        rows: list[int], columns: Columns
-    ) -> tuple[list[tuple[object, ...]], list[Problem]]:
+    def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         _org, voting, executive, ethnic = columns
-        records: list[tuple[object, ...]] = [
-            (row, vote == "Y", member == "Y", code, broad_of[code], wres_of[code])
-            for row, vote, member, code in zip(
-                rows, voting, executive, ethnic, strict=True
-            )
+        records: Columns = [
+            rows,
+            [flag == "Y" for flag in voting],
+            [flag == "Y" for flag in executive],
+            ethnic,
+            list(map(broad_of.__getitem__, ethnic)),
+            list(map(wres_of.__getitem__, ethnic)),
         ]
         return records, []
 

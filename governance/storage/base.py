@@ -52,21 +52,14 @@ class Transaction(Protocol):
     def reactivate(self, extract_id: int) -> None: ...
 
     def add_records(
-        self, kind: Kind, extract_id: int, rows: Sequence[tuple[object, ...]]
-    ) -> None: ...
+        self, kind: Kind, extract_id: int, columns: Sequence[Sequence[object]]
+    ) -> None:
+        """Add records given field by field (``RECORD_FIELDS`` order, equal lengths)."""
+        ...
 
     def add_quarantine(
         self, extract_id: int, entries: Sequence[QuarantineEntry]
     ) -> None: ...
-
-    def remove_duplicates(
-        self, kind: Kind, extract_id: int, key: tuple[str, ...]
-    ) -> list[tuple[int, int]]:
-        """Delete rows whose ``key`` columns repeat an earlier row of the extract.
-
-        Returns (duplicate row, first row) pairs, in row order.
-        """
-        ...
 
     def extracts(
         self, *, org: str | None = None, period: int | None = None

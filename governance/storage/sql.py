@@ -11,9 +11,12 @@ leaves nothing behind.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -259,6 +262,41 @@ class SqlStore:
 _EXTRACT_COLUMNS = schema.extracts.c
 
 
+@dataclass(frozen=True)
+class _SqliteField:
+    """How one record field is bound when records are written to SQLite.
+
+    The sqlite3 module binds exact ints, floats and strings at once, but looks for
+    an adapter for any other value (two failed attribute lookups each), and a staff
+    record holds a ``None`` or a ``bool`` or two. So a bool is given as the int
+    sqlite3 would bind for it, and ``None`` as a stand-in of a storage class the
+    column never holds (0 for text, '' for a number), which ``NULLIF`` turns back
+    into NULL inside SQLite: what is stored is exactly what binding ``None`` stores.
+    """
+
+    placeholder: str
+    given: dict[object, object] | None
+    """Value -> what is bound instead (values not in it are bound as they are)."""
+
+    @classmethod
+    def of(cls, column: sa.Column[Any]) -> _SqliteField:
+        boolean = isinstance(column.type, sa.Boolean)
+        given: dict[object, object] = {True: 1, False: 0} if boolean else {}
+        if not column.nullable:
+            return cls("?", given or None)
+        stand_in: object = (
+            "" if boolean or column.type.python_type in {int, float} else 0
+        )
+        given[None] = stand_in
+        return cls(f"NULLIF(?, {stand_in!r})", given)
+
+
+_SQLITE_FIELDS: dict[str, list[_SqliteField]] = {
+    kind: [_SqliteField.of(schema.RECORD_TABLES[kind].c[name]) for name in fields]
+    for kind, fields in RECORD_FIELDS.items()
+}
+
+
 def _extract_info(row: sa.Row[Any]) -> ExtractInfo:
     ingested_at = row.ingested_at
     if ingested_at.tzinfo is None:  # SQLite drops the zone; we always store UTC
@@ -451,24 +489,50 @@ class SqlTransaction:
         )
 
     def add_records(
-        self, kind: Kind, extract_id: int, rows: Sequence[tuple[object, ...]]
+        self, kind: Kind, extract_id: int, columns: Sequence[Sequence[object]]
     ) -> None:
-        if not rows:
+        count = len(columns[0]) if columns else 0
+        if not count:
             return
         fields = RECORD_FIELDS[kind]
         table = schema.RECORD_TABLES[kind].name
         if self._dialect == "postgresql":
-            self._copy_rows(table, fields, extract_id, rows)
+            self._copy_rows(table, fields, extract_id, columns)
             return
-        # The extract id is an integer we generated, so it is written into the
-        # statement itself: the rows go to the driver exactly as validated.
-        sql = (
-            f"INSERT INTO {table} (extract_id, {', '.join(fields)}) "  # noqa: S608 - our names
-            f"VALUES ({int(extract_id)}, {', '.join('?' * len(fields))})"
-        )
-        cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        # The values go to the driver row after row in one flat list (see
+        # _SqliteField for the few it is given in another form); the extract id is
+        # an integer we generated, so it is written into the statement itself.
+        width = len(fields)
+        bindings = _SQLITE_FIELDS[kind]
+        values: list[object] = [None] * (count * width)
+        for offset, (column, binding) in enumerate(zip(columns, bindings, strict=True)):
+            values[offset::width] = (
+                column
+                if binding.given is None
+                else list(map(binding.given.get, column, column))
+            )
+        # Many rows a statement: the driver releases the GIL while SQLite steps a
+        # statement, so the rows go in while the caller parses the next batch.
+        driver = self._connection.connection.driver_connection
+        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+        per = min(count, limit // width)
+        row = f"({int(extract_id)}, {', '.join(b.placeholder for b in bindings)})"
+        insert = f"INSERT INTO {table} (extract_id, {', '.join(fields)}) VALUES "  # noqa: S608 - our names
+        step = per * width
+        whole = count - count % per
+        cursor = driver.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(sql, rows)
+            cursor.executemany(
+                insert + ", ".join([row] * per),
+                [
+                    values[start : start + step]
+                    for start in range(0, whole * width, step)
+                ],
+            )
+            if whole < count:
+                cursor.execute(
+                    insert + ", ".join([row] * (count - whole)), values[whole * width :]
+                )
         finally:
             cursor.close()
 
@@ -477,16 +541,16 @@ class SqlTransaction:
         table: str,
         fields: tuple[str, ...],
         extract_id: int,
-        rows: Sequence[tuple[object, ...]],
+        columns: Sequence[Sequence[object]],
     ) -> None:
         raw = self._connection.connection.driver_connection
-        columns = ", ".join(("extract_id", *fields))
+        names = ", ".join(("extract_id", *fields))
         with (
             raw.cursor() as cursor,  # type: ignore[union-attr]  # psycopg connection
-            cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row((extract_id, *row))
+            for row in zip(repeat(extract_id), *columns, strict=False):
+                copy.write_row(row)
 
     def add_quarantine(
         self, extract_id: int, entries: Sequence[QuarantineEntry]
@@ -816,42 +880,6 @@ class SqlTransaction:
             AuditEntry.from_row(dict(row._mapping))
             for row in self._connection.execute(statement)
         ]
-
-    def remove_duplicates(
-        self, kind: Kind, extract_id: int, key: tuple[str, ...]
-    ) -> list[tuple[int, int]]:
-        if not key:
-            return []
-        table = schema.RECORD_TABLES[kind]
-        columns = [table.c[name] for name in key]
-        firsts = (
-            sa.select(*columns, sa.func.min(table.c.source_row).label("first_row"))
-            .where(table.c.extract_id == extract_id)
-            .group_by(*columns)
-            .having(sa.func.count() > 1)
-            .subquery()
-        )
-        later = self._connection.execute(
-            sa.select(table.c.source_row, firsts.c.first_row)
-            .join(
-                firsts,
-                sa.and_(*(table.c[name] == firsts.c[name] for name in key)),
-            )
-            .where(
-                table.c.extract_id == extract_id,
-                table.c.source_row > firsts.c.first_row,
-            )
-            .order_by(table.c.source_row)
-        ).all()
-        duplicates = [(int(row), int(first)) for row, first in later]
-        for start in range(0, len(duplicates), 500):
-            chunk = [row for row, _ in duplicates[start : start + 500]]
-            self._connection.execute(
-                table.delete().where(
-                    table.c.extract_id == extract_id, table.c.source_row.in_(chunk)
-                )
-            )
-        return duplicates
 
     def extracts(
         self, *, org: str | None = None, period: int | None = None

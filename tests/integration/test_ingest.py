@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,10 @@ import sqlalchemy as sa
 from governance.access import Subject
 from governance.errors import AccessDeniedError, IngestError
 from governance.extract_format import Kind, headers
-from governance.models import AuditQuery
+from governance.models import RECORD_FIELDS, AuditQuery, NewExtract
 from governance.service import Service
 from governance.storage import schema
+from governance.storage.sql import SqlStore
 from tests.factories import extract_text, make_row, store_snapshot, write_extract
 
 PERIOD = 2026
@@ -41,6 +44,32 @@ def test_valid_extract_is_stored_pseudonymised(
     assert first["ethnic_code"] == "A" and first["wres_group"] == "White"
     assert first["age_band"] == "40-44" and first["start_year"] == 2012
     assert first["staff_group"] == "03" and first["clinical"] is True
+
+
+def test_blanks_and_flags_are_stored_as_null_and_booleans(
+    service: Service, tmp_path: Path, dm: Subject
+) -> None:
+    rows = staff_rows(3, ni_number="", job_role="", occupation_code="")
+    rows[1].update(staff_group="Supplementary Roles", ni_number="AB 12 34 56 C")
+    rows[2].update(staff_group="Administrative and Clerical", pay_band="Band 3")
+    path = write_extract(tmp_path / "staff.csv", "staff", rows)
+    service.ingest(dm, path, kind="staff", org="7A1", period=PERIOD)
+    table = schema.staff_records
+    with service.store.engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(
+                table.c.ni.is_(None),
+                table.c.job_role.is_(None),
+                table.c.occupation_code.is_(None),
+                table.c.medical_subgroup.is_(None),
+                table.c.clinical,
+            ).order_by(table.c.source_row)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (True, True, True, True, True),
+        (False, True, True, True, None),
+        (True, True, True, True, False),
+    ]
 
 
 @pytest.mark.parametrize("kind", ["recruitment", "er-cases", "training", "board"])
@@ -341,3 +370,37 @@ def test_an_empty_er_extract_means_no_cases(
     path = write_extract(tmp_path / "er.csv", "er-cases", [])
     result = service.ingest(dm, path, kind="er-cases", org="7A1", period=PERIOD)
     assert (result.outcome, result.rows_read, result.rows_accepted) == ("stored", 0, 0)
+
+
+def test_records_fit_an_sqlite_build_with_few_parameters(tmp_path: Path) -> None:
+    """A statement holds as many rows as the build's parameter limit allows."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'gov.db'}")
+    store.upgrade()
+    store.dispose()
+    sa.event.listen(
+        store.engine,
+        "connect",
+        lambda connection, _record: connection.setlimit(
+            sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 40
+        ),
+    )
+    rows = [
+        (n, f"p{n}", f"a{n}", None, "F", "A", "White", "White", "40-44", "03", True,
+         None, "N0A", "5", None, 0.8, "Permanent", 2012)
+        for n in range(1, 6)
+    ]  # fmt: skip
+    with store.transaction() as tx:
+        extract_id = tx.add_extract(
+            NewExtract("7A1", PERIOD, "staff", "0" * 64, datetime.now(UTC))
+        )
+        tx.add_records(
+            "staff", extract_id, [list(field) for field in zip(*rows, strict=True)]
+        )
+    with store.engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(
+                *(schema.staff_records.c[name] for name in RECORD_FIELDS["staff"])
+            ).order_by(schema.staff_records.c.source_row)
+        ).all()
+    store.dispose()
+    assert [tuple(row) for row in stored] == rows
