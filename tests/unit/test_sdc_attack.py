@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from governance.sdc.attack import audit, find_unsafe
 from governance.sdc.intruder import Intruder
 from governance.sdc.linear import build_system
-from governance.sdc.local import propagate_with_reasons
+from governance.sdc.local import propagate, propagate_with_reasons
 from governance.sdc.problem import LinearFact, ProtectionProblem, Relation
 
 THRESHOLD = 10
@@ -212,6 +212,28 @@ def test_find_unsafe_agrees_with_audit() -> None:
         assert tuple(unsafe) == audit(p, hidden).unsafe
 
 
+def test_find_unsafe_stopping_early_keeps_the_verdict() -> None:
+    # Stopping at the first unsafe cell, with any cells examined first and with
+    # outer bounds from propagation given, still says safe or unsafe exactly as
+    # the audit does, and names only cells the audit finds unsafe.
+    p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]])
+    system = build_system(p)
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        hidden = p.primary | (p.usable_candidates() & (rng.random(p.size) < 0.5))
+        lo, hi = p.hidden_bounds(hidden)
+        lo, hi, _ = propagate(system, lo, hi)
+        expected = audit(p, hidden).unsafe
+        primary = [int(c) for c in np.flatnonzero(p.primary)]
+        unsafe, _ = find_unsafe(
+            p, hidden, first=primary[::-1], stop_early=True, outer=(lo, hi)
+        )
+        assert bool(unsafe) == bool(expected)
+        assert set(unsafe) <= set(expected)
+        everything, _ = find_unsafe(p, hidden, first=primary[::-1], outer=(lo, hi))
+        assert tuple(everything) == expected
+
+
 def test_propagation_from_a_fixed_point_rereads_only_the_changed_rows() -> None:
     # Publishing one hidden cell and propagating from the earlier fixed point,
     # re-reading only that cell's rows, gives the bounds that propagating from the
@@ -245,6 +267,15 @@ def test_propagation_from_a_fixed_point_rereads_only_the_changed_rows() -> None:
             system, lo, hi, changed=np.zeros(p.size, dtype=bool)
         )
         assert np.array_equal(nothing[0], lo) and np.array_equal(nothing[1], hi)
+
+
+def test_find_unsafe_stops_at_a_published_small_cell() -> None:
+    p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]])
+    hidden = p.primary.copy()
+    hidden[0] = False  # a small count left published is unsafe at once
+    unsafe, bounder = find_unsafe(p, hidden, stop_early=True)
+    assert unsafe == [0]
+    assert bounder.lp_solves == 0
 
 
 def _brute_intervals(
