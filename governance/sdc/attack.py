@@ -156,6 +156,7 @@ class Bounder:
         hidden: BoolArray,
         leaves: LeafSpace | None,
         witnesses: Sequence[Change] = (),
+        outer: tuple[FloatArray, FloatArray] | None = None,
     ) -> None:
         self.problem = problem
         self.intruder = Intruder(problem, system, hidden)
@@ -164,6 +165,8 @@ class Bounder:
         fixed = ~it.unknown
         lo[fixed] = it.known_value[fixed]
         hi[fixed] = it.known_value[fixed]
+        if outer is not None:  # bounds already proven for this pattern
+            lo, hi = np.maximum(lo, outer[0]), np.minimum(hi, outer[1])
         self.outer_lo, self.outer_hi, _ = propagate(system, lo, hi)
         self.tol = tolerance(problem)
         values = problem.values
@@ -296,25 +299,37 @@ def find_unsafe(
     system: ConstraintSystem | None = None,
     leaves: LeafSpace | None = None,
     witnesses: Sequence[Change] = (),
+    first: Sequence[int] = (),
+    stop_early: bool = False,
+    outer: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[list[int], Bounder]:
     """Return the audit's unsafe primary cells, solving as few LPs as possible.
 
     The verdict is exactly ``audit(problem, hidden).unsafe`` (same intruder, same
     semantics); only the intervals of cells already proven safe are left inexact.
+    ``first`` names cells to examine before the rest (those most likely to be
+    unsafe); with ``stop_early`` the search ends at the first unsafe cell found, so
+    the list then holds at least one unsafe cell when there is any, not all.
+    ``outer`` may give bounds already proven to hold for this pattern (from bound
+    propagation); the audit's own propagation then starts from them.
     A cell is proven safe as soon as the tables seen so far (witnesses) spread it
     as wide as required, so on a well-protected pattern most primary cells need no
     LP of their own. Also returns the ``Bounder``, whose models stay warm for
     certificates.
     """
     system = system if system is not None else build_system(problem)
-    bounder = Bounder(problem, system, hidden, leaves, witnesses)
+    bounder = Bounder(problem, system, hidden, leaves, witnesses, outer)
     intruder = bounder.intruder
     tol = bounder.tol
     width, reach_up, reach_down = problem.protection_targets()
     unsafe: list[int] = [int(c) for c in np.flatnonzero(problem.primary & ~hidden)]
-    for cell in _audit_order(intruder):
-        if not problem.primary[cell]:
+    if unsafe and stop_early:
+        return unsafe, bounder
+    for cell in _first_then_rest(first, _audit_order(intruder)):
+        if not problem.primary[cell] or not hidden[cell]:
             continue
+        if unsafe and stop_early:
+            break
         if intruder.pinned[cell]:
             unsafe.append(cell)
             continue
@@ -332,6 +347,15 @@ def find_unsafe(
         if judge(problem, one, lower, upper, 1e-9 if problem.integral else tol)[cell]:
             unsafe.append(cell)
     return sorted(unsafe), bounder
+
+
+def _first_then_rest(first: Sequence[int], rest: list[int]) -> list[int]:
+    """``first`` (without repeats), then the cells of ``rest`` not already in it."""
+    if not first:
+        return rest
+    head = list(dict.fromkeys(int(c) for c in first))
+    seen = set(head)
+    return head + [c for c in rest if c not in seen]
 
 
 def _audit_order(intruder: Intruder) -> list[int]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from governance.sdc.linear import ConstraintSystem
-from governance.sdc.problem import FloatArray, IntArray
+from governance.sdc.problem import BoolArray, FloatArray, IntArray
 
 
 def propagate(
@@ -45,22 +45,34 @@ def propagate_with_reasons(
     *,
     rounds: int = 60,
     tol: float = 1e-9,
+    changed: BoolArray | None = None,
 ) -> tuple[FloatArray, FloatArray, bool, IntArray, IntArray]:
     """``propagate``, also returning each cell's binding row for ``lo`` and ``hi``.
 
     A binding row is the row whose last propagation set the bound (-1 when the
     cell's own starting bound still holds).
+
+    Each round after the first looks only at the rows holding a cell whose bound
+    the previous round moved: any other row would only repeat what it already
+    implied, so the result is the same as re-reading every row. ``changed`` may
+    narrow the first round too, to the rows of the cells whose bounds differ from
+    a point where propagation had stopped (the caller vouches for that).
     """
     s = system
     lo = lower.astype(np.float64, copy=True)
     hi = upper.astype(np.float64, copy=True)
-    c = s.row_coef
-    cells = s.row_cell
-    rows = s.entry_row
-    m = s.n_rows
     why_lo = np.full(lo.shape[0], -1, dtype=np.int64)
     why_hi = np.full(lo.shape[0], -1, dtype=np.int64)
+    m = s.n_rows
+    live = np.ones(s.row_cell.shape[0], dtype=bool)
+    if changed is not None:
+        live = _rows_touching(s, changed)[s.entry_row]
     for _ in range(rounds):
+        if not bool(np.any(live)):
+            break
+        c = s.row_coef[live]
+        cells = s.row_cell[live]
+        rows = s.entry_row[live]
         el, eh = lo[cells], hi[cells]
         emin = np.where(c > 0, c * el, c * eh)
         emax = np.where(c > 0, c * eh, c * el)
@@ -104,8 +116,23 @@ def propagate_with_reasons(
         with np.errstate(invalid="ignore"):
             gain = np.concatenate([hi - cand_hi, cand_lo - lo])
         change = float(np.max(gain, initial=0.0, where=np.isfinite(gain)))
+        moved = (cand_hi < hi) | (cand_lo > lo)
         lo, hi = cand_lo, cand_hi
         if change <= tol:
             break
+        live = _rows_touching(s, moved)[s.entry_row]
     feasible = bool(np.all(lo <= hi + max(tol, 1e-7) * np.maximum(1.0, np.abs(hi))))
     return lo, hi, feasible, why_lo, why_hi
+
+
+def _rows_touching(system: ConstraintSystem, cells: BoolArray) -> BoolArray:
+    """Rows that hold at least one of ``cells``."""
+    hit: BoolArray = (
+        np.bincount(
+            system.entry_row,
+            weights=cells[system.row_cell].astype(np.float64),
+            minlength=system.n_rows,
+        )
+        > 0
+    )
+    return hit

@@ -47,10 +47,24 @@ def _outer_unsafe(
     problem: ProtectionProblem,
     system: ConstraintSystem,
     hidden: BoolArray,
+    start: tuple[FloatArray, FloatArray] | None = None,
+    published: int | None = None,
 ) -> tuple[BoolArray, FloatArray, FloatArray, IntArray, IntArray]:
-    """Primary cells that bound propagation alone already shows are unprotected."""
+    """Primary cells that bound propagation alone already shows are unprotected.
+
+    ``start`` may give the propagated bounds of the pattern that also hides the
+    cell ``published``: the intruder knows more now, so they still hold, and
+    propagation starts from them, re-reading only the rows the published cell
+    changes, instead of from the labels (the binding rows returned then name only
+    the bounds this call moved).
+    """
     lo, hi = problem.hidden_bounds(hidden)
-    lo, hi, _, why_lo, why_hi = propagate_with_reasons(system, lo, hi)
+    changed = None
+    if start is not None and published is not None:
+        lo, hi = np.maximum(lo, start[0]), np.minimum(hi, start[1])
+        changed = np.zeros(problem.size, dtype=bool)
+        changed[published] = True
+    lo, hi, _, why_lo, why_hi = propagate_with_reasons(system, lo, hi, changed=changed)
     width, reach_up, reach_down = problem.protection_targets()
     if problem.integral:
         rlo, rhi = np.ceil(lo - 1e-7), np.floor(hi + 1e-7)
@@ -273,6 +287,19 @@ def cuts_for(
     return cuts
 
 
+def _neighbours(
+    problem: ProtectionProblem, system: ConstraintSystem, hidden: BoolArray, cell: int
+) -> list[int]:
+    """Hidden primary cells that share a row with ``cell`` (checked first)."""
+    a, b = int(system.col_start[cell]), int(system.col_start[cell + 1])
+    rows = system.col_row[a:b]
+    out: set[int] = set()
+    for row in rows.tolist():
+        members = system.row_cell[system.row_start[row] : system.row_start[row + 1]]
+        out.update(members[problem.primary[members] & hidden[members]].tolist())
+    return sorted(out)
+
+
 def prune(
     problem: ProtectionProblem,
     system: ConstraintSystem,
@@ -287,7 +314,9 @@ def prune(
     Each exact check reuses the tables the earlier checks found: a table in which
     the offered cell keeps its true value is still one the intruder cannot rule out
     once that cell is published, so every primary cell it already spreads wide
-    enough needs no LP. Only the cells it no longer proves safe are solved again.
+    enough needs no LP. Only the cells it no longer proves safe are solved again,
+    those sharing a row with the offered cell first, and a check stops at the first
+    unsafe cell: the offer is refused either way.
     """
     hidden = hidden.copy()
     secondary = np.flatnonzero(hidden & ~problem.primary)
@@ -298,22 +327,26 @@ def prune(
     if unsafe:  # pragma: no cover - prune is only given safe patterns
         return hidden
     pool = list(bounder.found)
+    _, lo, hi, _, _ = _outer_unsafe(problem, system, hidden)
+    outer = (lo, hi)
     checks = 0
-    for n, cell in enumerate(order):
+    for n, cell in enumerate(order.tolist()):
         if max_checks is not None and checks >= max_checks:
             break
         if progress is not None and n % 16 == 0:
             progress("prune", n / max(len(order), 1))
         hidden[cell] = False
-        bad, *_ = _outer_unsafe(problem, system, hidden)
+        bad, lo, hi, _, _ = _outer_unsafe(problem, system, hidden, outer, cell)
         if bool(np.any(bad)):
             hidden[cell] = True
             continue
         checks += 1
         kept = [w for w in pool if not np.any(w.cells == cell)]
         unsafe, bounder = find_unsafe(
-            problem, hidden, system=system, leaves=leaves, witnesses=kept
-        )
+            problem, hidden, system=system, leaves=leaves, witnesses=kept,
+            first=_neighbours(problem, system, hidden, cell), stop_early=True,
+            outer=(lo, hi),
+        )  # fmt: skip
         if unsafe:
             # The tables found keep the offered cell at its true value, which its
             # label range allows, so they stay feasible once it is hidden again.
@@ -321,6 +354,7 @@ def prune(
             pool.extend(bounder.found)
         else:
             pool = kept + bounder.found
+            outer = (lo, hi)
     return hidden
 
 

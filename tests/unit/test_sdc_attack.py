@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from governance.sdc.attack import audit, find_unsafe
 from governance.sdc.intruder import Intruder
 from governance.sdc.linear import build_system
+from governance.sdc.local import propagate, propagate_with_reasons
 from governance.sdc.problem import LinearFact, ProtectionProblem, Relation
 
 THRESHOLD = 10
@@ -209,6 +210,72 @@ def test_find_unsafe_agrees_with_audit() -> None:
         hidden = p.primary | (p.usable_candidates() & (rng.random(p.size) < 0.5))
         unsafe, _ = find_unsafe(p, hidden)
         assert tuple(unsafe) == audit(p, hidden).unsafe
+
+
+def test_find_unsafe_stopping_early_keeps_the_verdict() -> None:
+    # Stopping at the first unsafe cell, with any cells examined first and with
+    # outer bounds from propagation given, still says safe or unsafe exactly as
+    # the audit does, and names only cells the audit finds unsafe.
+    p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]])
+    system = build_system(p)
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        hidden = p.primary | (p.usable_candidates() & (rng.random(p.size) < 0.5))
+        lo, hi = p.hidden_bounds(hidden)
+        lo, hi, _ = propagate(system, lo, hi)
+        expected = audit(p, hidden).unsafe
+        primary = [int(c) for c in np.flatnonzero(p.primary)]
+        unsafe, _ = find_unsafe(
+            p, hidden, first=primary[::-1], stop_early=True, outer=(lo, hi)
+        )
+        assert bool(unsafe) == bool(expected)
+        assert set(unsafe) <= set(expected)
+        everything, _ = find_unsafe(p, hidden, first=primary[::-1], outer=(lo, hi))
+        assert tuple(everything) == expected
+
+
+def test_propagation_from_a_fixed_point_rereads_only_the_changed_rows() -> None:
+    # Publishing one hidden cell and propagating from the earlier fixed point,
+    # re-reading only that cell's rows, gives the bounds that propagating from the
+    # labels gives (not the reasons: the earlier bounds were set before).
+    p = grid([[3, 12, 4, 30], [25, 6, 40, 2], [11, 13, 2, 17]], zeros_small=True)
+    system = build_system(p)
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        hidden = p.primary | (p.usable_candidates() & (rng.random(p.size) < 0.6))
+        lo, hi = p.hidden_bounds(hidden)
+        lo, hi, _, _, _ = propagate_with_reasons(system, lo, hi)
+        offered = np.flatnonzero(hidden & ~p.primary)
+        if offered.shape[0] == 0:
+            continue
+        cell = int(offered[0])
+        hidden[cell] = False
+        start_lo, start_hi = p.hidden_bounds(hidden)
+        scratch = propagate_with_reasons(system, start_lo, start_hi)
+        changed = np.zeros(p.size, dtype=bool)
+        changed[cell] = True
+        again = propagate_with_reasons(
+            system,
+            np.maximum(start_lo, lo),
+            np.minimum(start_hi, hi),
+            changed=changed,
+        )
+        assert np.array_equal(scratch[0], again[0])
+        assert np.array_equal(scratch[1], again[1])
+        assert scratch[2] == again[2]
+        nothing = propagate_with_reasons(
+            system, lo, hi, changed=np.zeros(p.size, dtype=bool)
+        )
+        assert np.array_equal(nothing[0], lo) and np.array_equal(nothing[1], hi)
+
+
+def test_find_unsafe_stops_at_a_published_small_cell() -> None:
+    p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]])
+    hidden = p.primary.copy()
+    hidden[0] = False  # a small count left published is unsafe at once
+    unsafe, bounder = find_unsafe(p, hidden, stop_early=True)
+    assert unsafe == [0]
+    assert bounder.lp_solves == 0
 
 
 def _brute_intervals(
