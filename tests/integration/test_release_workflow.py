@@ -15,18 +15,10 @@ from governance.models import AuditQuery
 from governance.release_verify import verify_release
 from governance.request_specs import NATIONAL_PACK, pack_specs
 from governance.service import Service
-from governance.tablespec import TableSpec
+from tests.api_support import PURPOSE, SPEC
 from tests.factories import make_row, principal, write_extract
 
 pytest.importorskip("governance.sdc.suppress")
-
-SPEC = TableSpec(
-    name="staff_by_group",
-    source="staff",
-    measure="headcount",
-    dimensions=("body", "wres_group"),
-)
-PURPOSE = "Board paper on workforce representation, quarter 1"
 
 
 @pytest.fixture
