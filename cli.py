@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 import click
 
-from audit import canonical_json, read_verifier_keys
+from audit import read_verifier_keys
 from governance.access import Subject
-from governance.audit_report import entries_csv
+from governance.audit_report import entries_csv, entries_jsonl
 from governance.config import Settings, load_settings
 from governance.errors import GovernanceError
 from governance.extract_format import KINDS, Kind
@@ -591,21 +591,20 @@ def audit_log(
 ) -> None:
     """Print audit entries matching the filters (json: one entry per line)."""
     service = _service(ctx)
-    query = AuditQuery(
+    query = AuditQuery.of(
         principal=principal_id,
         role=role,
         action=action,
-        body=org.upper() if org else None,
+        body=org,
         outcome=outcome,
-        resource_prefix=f"request:{request_id}" if request_id else None,
+        request=request_id,
         since=since,
         until=until,
         limit=limit,
     )
     entries = service.audit_log(_caller(ctx, service), query)
     if output == "json":
-        for entry in entries:
-            click.echo(canonical_json(entry.to_export()).decode())
+        click.echo(entries_jsonl(entries), nl=False)
         return
     columns = ["seq", "time", "principal", "role", "action", "resource", "body",
                "purpose", "outcome", "detail"]  # fmt: skip

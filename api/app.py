@@ -36,10 +36,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import schemas
 from api.limits import BodyLimit, RateLimiter, rate_key
 from api.problems import HANDLERS, RateLimitedError, TimedOutError
-from audit import canonical_json
 from governance import __version__
 from governance.access import Subject as Caller
-from governance.audit_report import entries_csv
+from governance.audit_report import entries_csv, entries_jsonl
 from governance.config import Settings
 from governance.errors import TableError
 from governance.models import MAX_ROW_ID, AuditQuery
@@ -375,13 +374,13 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         format: Literal["json", "csv", "jsonl"] = "json",  # noqa: A002 - the query name
     ) -> Any:
         """Audit entries matching the filters (IG officers); csv/jsonl export them."""
-        query = AuditQuery(
+        query = AuditQuery.of(
             principal=principal,
             role=role,
             action=action,
-            body=body.upper() if body else None,
+            body=body,
             outcome=outcome,
-            resource_prefix=f"request:{request_id}" if request_id else None,
+            request=request_id,
             since=since,
             until=until,
             limit=limit,
@@ -391,10 +390,9 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         if format == "csv":
             return PlainTextResponse(entries_csv(entries), media_type="text/csv")
         if format == "jsonl":
-            text = "".join(
-                canonical_json(e.to_export()).decode() + "\n" for e in entries
+            return PlainTextResponse(
+                entries_jsonl(entries), media_type="application/x-ndjson"
             )
-            return PlainTextResponse(text, media_type="application/x-ndjson")
         return [schemas.AuditEntry.model_validate(e.to_export()) for e in entries]
 
     @app.post(f"{PREFIX}/audit/verify", tags=["audit"])

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from audit import AuditEntry
+from audit import AuditEntry, canonical_json
 
 FlagKind = Literal[
     "repeated_denials", "outside_grant", "narrow_requests", "authentication_failures"
@@ -190,3 +190,9 @@ def entries_csv(entries: Iterable[AuditEntry]) -> str:
             ["" if row[name] is None else row[name] for name in CSV_COLUMNS]
         )
     return out.getvalue()
+
+
+def entries_jsonl(entries: Iterable[AuditEntry]) -> str:
+    """The entries as JSON lines: one canonical object per entry, the offline form
+    of the log that docs/audit-log.md shows how to verify."""
+    return "".join(canonical_json(e.to_export()).decode() + "\n" for e in entries)

@@ -147,10 +147,27 @@ class AuditQuery:
     action: str | None = None
     body: str | None = None
     outcome: str | None = None
+    resource: str | None = None
     resource_prefix: str | None = None
     since: str | None = None  # ISO-8601 UTC, inclusive
     until: str | None = None  # exclusive
     limit: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        body: str | None = None,
+        request: int | str | None = None,
+        **filters: str | int | None,
+    ) -> AuditQuery:
+        """A query as the CLI and the API take it: a body code in any case, and a
+        request id for the entries about that request (request 1, not 10)."""
+        return cls(
+            body=body.upper() if body else None,
+            resource=f"request:{request}" if request else None,
+            **filters,  # type: ignore[arg-type]
+        )
 
 
 @dataclass(frozen=True)

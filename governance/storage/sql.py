@@ -862,7 +862,7 @@ class SqlTransaction:
         statement = sa.select(*(table.c[name] for name in ENTRY_FIELDS)).order_by(
             table.c.seq
         )
-        for name in ("principal", "role", "action", "body", "outcome"):
+        for name in ("principal", "role", "action", "body", "outcome", "resource"):
             wanted = getattr(query, name)
             if wanted is not None:
                 statement = statement.where(table.c[name] == wanted)

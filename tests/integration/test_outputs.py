@@ -11,7 +11,7 @@ import pytest
 from governance.errors import AccessDeniedError, NotFoundError, ReleaseError, TableError
 from governance.models import AuditQuery
 from governance.service import Service
-from tests.api_support import CHECK_TABLE, released
+from tests.api_support import CHECK_TABLE, PURPOSE, SPEC, released
 from tests.factories import principal
 
 
@@ -97,3 +97,14 @@ def test_policies_name_their_kind(service: Service) -> None:
     assert kinds["release"] == "release" and kinds["ingest"] == "ingest"
     with pytest.raises(NotFoundError):
         service.policy(reader, "nope")
+
+
+def test_a_request_filter_matches_that_request_only(service: Service) -> None:
+    analyst = principal(service, "many", "analyst")
+    for _ in range(10):
+        service.create_request(analyst, purpose=PURPOSE, period=2026, tables=[SPEC])
+    ig = principal(service, "ig-filter", "ig_officer")
+    first = service.audit_log(ig, AuditQuery.of(request=1))
+    assert [e.resource for e in first] == ["request:1"]  # not request:10
+    tenth = service.audit_log(ig, AuditQuery.of(request="10", body="7a1"))
+    assert tenth == []  # an all-Wales request has no body
