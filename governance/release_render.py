@@ -1,6 +1,6 @@
 """The bytes of a release's data artefacts: table CSV, structure files, XLSX and JSON.
 
-Owns how a a cleared set or pack is laid out in files, and the neutralisation of text
+Owns how a cleared set or pack is laid out in files, and the neutralisation of text
 cells against spreadsheet formula injection (CSV and XLSX only; JSON and the
 structure YAML are data formats and keep the engine's text, except that a structure
 file repeats its CSV's neutralised codes so the pair re-checks with ``wresgov

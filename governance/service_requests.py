@@ -504,10 +504,14 @@ class RequestActions(AuditActions):
             )
             files = dict(extra_files or {})
             sheets: list[IndicatorSheet] = []
-            catalogue = pack_catalogue(
-                load_catalogue(), [t.name for t in outcome.cleared.tables]
+            catalogue = (
+                None
+                if record.pack is None
+                else pack_catalogue(
+                    load_catalogue(), [t.name for t in outcome.cleared.tables]
+                )
             )
-            if record.pack is not None and catalogue is not None:
+            if catalogue is not None:
                 # a one-body pack's totals are the body: its only scope
                 scopes = None if record.body is None else [record.body]
                 files.update(

@@ -50,6 +50,7 @@ from governance.sdc.clear import (
     derived_entry,
     digest_row,
     evidence_mapping,
+    render_evidence,
 )
 from governance.sdc.derived import (
     DerivedSpec,
@@ -448,13 +449,14 @@ class _CrossValues:
                 self._cell(spec.events),
                 self._cell(spec.population),
             )
-            if den == 0:
-                return DerivedValue(
-                    spec.name, "percentage", "not_computable", labels.not_computable
-                )
+            # Hidden first: `[z]` over a hidden zero would say the hidden cell is 0.
             if num_hidden or den_hidden:
                 return DerivedValue(
                     spec.name, "percentage", "suppressed", labels.secondary
+                )
+            if den == 0:
+                return DerivedValue(
+                    spec.name, "percentage", "not_computable", labels.not_computable
                 )
             decimals = self.rules.derived.percentages.decimals
             shown = ratio_value(num, den, 100.0, decimals)
@@ -501,8 +503,6 @@ def _pack_mapping(pack: ClearedPack) -> dict[str, object]:
 
 def evidence_text(cleared: Cleared) -> str:
     """The evidence JSON of a cleared set or pack; never a hidden value."""
-    from governance.sdc.clear import render_evidence
-
     if isinstance(cleared, ClearedSet):
         return render_evidence(cleared)
     return json.dumps(_pack_mapping(cleared), indent=2, ensure_ascii=False) + "\n"

@@ -201,11 +201,12 @@ def cover(
             " consider treating zeros as small or lowering the protection level"
         )
     full = coef >= cut.rhs - have - 1e-9
-    order = np.lexsort(
-        (cells, values[cells], -coef / np.maximum(cost[cells], 1e-12), ~full)
-    )
     if bool(np.any(full)):
         order = np.lexsort((cells, values[cells], cost[cells], ~full))
+    else:
+        order = np.lexsort(
+            (cells, values[cells], -coef / np.maximum(cost[cells], 1e-12), ~full)
+        )
     picked: list[int] = []
     for k in order:
         picked.append(int(cells[k]))

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import repeat
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -549,8 +548,8 @@ class SqlTransaction:
             raw.cursor() as cursor,  # type: ignore[union-attr]  # psycopg connection
             cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
         ):
-            for row in zip(repeat(extract_id), *columns, strict=False):
-                copy.write_row(row)
+            for row in zip(*columns, strict=True):
+                copy.write_row((extract_id, *row))
 
     def add_quarantine(
         self, extract_id: int, entries: Sequence[QuarantineEntry]
