@@ -630,7 +630,8 @@ def _print_request(info: RequestInfo, *, evidence: bool = False) -> None:
         click.echo(f"  checks:    {record.evidence}")
     if record.approvals:
         approvers = ", ".join(
-            f"{p} ({at:%Y-%m-%d %H:%M})" for p, at in record.approvals
+            f"{p} ({at:%Y-%m-%d %H:%M}{', lapsed' if p in info.lapsed else ''})"
+            for p, at in record.approvals
         )
         click.echo(f"  approvals: {approvers}")
     for release in info.releases:
@@ -735,7 +736,7 @@ def request_list(ctx: click.Context) -> None:
         record = info.record
         click.echo(
             f"{record.id}\t{record.state}\t{record.evidence or '-'}\t"
-            f"{len(record.approvals)}\t{record.requester}\t"
+            f"{len(info.standing)}\t{record.requester}\t"
             f"{record.body or 'Wales'}\t{record.period}"
         )
 

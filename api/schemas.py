@@ -88,6 +88,11 @@ class RequestCreate(BaseModel):
 class Approval(_Out):
     principal: str
     at: datetime
+    lapsed: bool = Field(
+        default=False,
+        description="The officer may no longer review the request (grant revoked or"
+        " expired, or deactivated): the approval does not count towards release.",
+    )
 
 
 class ReleaseSummary(_Out):
@@ -130,7 +135,10 @@ class Request(_Out):
             pack=record.pack,
             policy=record.policy_id,
             tables=list(info.specs),
-            approvals=[Approval(principal=p, at=at) for p, at in record.approvals],
+            approvals=[
+                Approval(principal=p, at=at, lapsed=p in info.lapsed)
+                for p, at in record.approvals
+            ],
             evidence=record.evidence,
             evidence_detail=info.evidence() if evidence else None,
             created_at=record.created_at,

@@ -34,7 +34,7 @@ from governance.sdc.structure import parse_structure
 from governance.sdc.tidy import parse_tidy_csv
 from governance.service_requests import RequestActions
 from governance.tablespec import TableSpec
-from governance.workflow import RequestView, check_release_access
+from governance.workflow import check_release_access
 
 #: Files of a release directory that are served besides the manifest's artefacts.
 MANIFEST: Final = "manifest.json"
@@ -189,17 +189,18 @@ class OutputActions(RequestActions):
             self._authorise(
                 caller, "release.read", action="release.read", resource="releases"
             )
-        with self.store.reading() as tx:
-            found = tx.released_requests()
         visible = []
-        for release, request in found:
-            if release.revoked_at is not None:
-                continue
-            try:
-                check_release_access(_access_view(request), caller, "release.read")
-            except AccessDeniedError:
-                continue
-            visible.append((release, request))
+        with self.store.reading() as tx:
+            officers: dict[str, Caller | None] = {}
+            for release, request in tx.released_requests():
+                if release.revoked_at is not None:
+                    continue
+                view = self._view(tx, request, officers)
+                try:
+                    check_release_access(view, caller, "release.read")
+                except AccessDeniedError:
+                    continue
+                visible.append((release, request))
         self._record_read(
             Actor(caller.id, role or "none"),
             "release.read",
@@ -239,14 +240,14 @@ class OutputActions(RequestActions):
         if len(release_id) <= 40:
             with self.store.reading() as tx:
                 found = tx.released_requests(release_id)
+                if found:
+                    access = self._view(tx, found[0][1])
         if not found:
             raise NotFoundError(f"no release {release_id!r}")
         record, request = found[0]
         resource = f"release:{release_id}"
         try:
-            decision = check_release_access(
-                _access_view(request), caller, "release.read"
-            )
+            decision = check_release_access(access, caller, "release.read")
         except AccessDeniedError as exc:
             self._record_failure(
                 Actor(caller.id, "none", request.body), "release.read",
@@ -362,17 +363,6 @@ class OutputActions(RequestActions):
             detail={"cells": result.cells, "unsafe": len(result.unsafe), "safe": result.safe},
         )  # fmt: skip
         return result
-
-
-def _access_view(request: RequestSummary) -> RequestView:
-    return RequestView(
-        id=request.id,
-        requester_id=request.requester,
-        state=request.state,  # type: ignore[arg-type]  # stored from State values
-        body=request.body,
-        approvals=request.approvals,
-        evidence=request.evidence,  # type: ignore[arg-type]  # stored Evidence
-    )
 
 
 def _any_role(caller: Caller, permission: str) -> str | None:

@@ -36,7 +36,13 @@ from governance.errors import (
     TableError,
 )
 from governance.indicators import load_catalogue
-from governance.models import MAX_ROW_ID, Actor, ReleaseRecord, RequestRecord
+from governance.models import (
+    MAX_ROW_ID,
+    Actor,
+    ReleaseRecord,
+    RequestRecord,
+    RequestSummary,
+)
 from governance.models import SYSTEM as SYSTEM_ACTOR
 from governance.release import Approval, IndicatorSheet, ReleaseInfo, write_release
 from governance.release_pack import (
@@ -74,6 +80,8 @@ REVIEW_HIDDEN_SHARE = 0.25
 #: ``auto`` would run the optimal method (up to ``time_limit`` seconds) on every small
 #: set of the pack. Both are audited; the evidence records the method used.
 PACK_METHOD: MethodName = "fast"
+#: The states in which a request's approvals count towards its release.
+_AWAITING_RELEASE = frozenset({"checked", "approved"})
 
 
 @dataclass(frozen=True)
@@ -83,10 +91,19 @@ class RequestInfo:
     record: RequestRecord
     specs: tuple[TableSpec, ...]
     releases: tuple[ReleaseRecord, ...]
+    standing: tuple[str, ...] = ()
+    """The approvers whose approvals count now (see :meth:`RequestActions._view`)."""
 
     @property
     def id(self) -> int:
         return self.record.id
+
+    @property
+    def lapsed(self) -> frozenset[str]:
+        """Approvers on the record whose approvals no longer count: the officer's
+        grant was revoked, expired or moved to another body, or the officer was
+        deactivated."""
+        return frozenset(p for p, _ in self.record.approvals) - set(self.standing)
 
     @property
     def state(self) -> str:
@@ -125,15 +142,64 @@ class RequestActions(AuditActions):
             raise NotFoundError(f"no request {request_id}")
         return record
 
-    @staticmethod
-    def _view(record: RequestRecord) -> RequestView:
+    def _view(
+        self,
+        tx: Transaction,
+        request: RequestRecord | RequestSummary,
+        officers: dict[str, Caller | None] | None = None,
+    ) -> RequestView:
+        """What the workflow knows of a request, with its *standing* approvals only.
+
+        Every consumer builds its view here (show, list, approve and conclude,
+        release, release reads), so all of them count the same approvals. An
+        approval stands while its officer still holds ``request.review`` for the
+        request's body: one whose grant has since been revoked, expired or moved to
+        another body, or who has been deactivated, is left out of the view; it
+        stays in the record and the audit log (``RequestInfo.lapsed``).
+        Approvals decide something only while the request awaits its release
+        (``checked``, ``approved``); afterwards they are history (a release's
+        manifest lists those it was made on), and are all kept in the view.
+        ``officers`` caches the officers looked up, across the views of one call.
+        """
+        approvers = (
+            tuple(principal for principal, _ in request.approvals)
+            if isinstance(request, RequestRecord)
+            else request.approvals
+        )
+        if request.state in _AWAITING_RELEASE:
+            approvers = self._standing(tx, approvers, request.body, officers)
         return RequestView(
-            id=record.id,
-            requester_id=record.requester,
-            state=record.state,  # type: ignore[arg-type]  # stored from State values
-            body=record.body,
-            approvals=tuple(principal for principal, _ in record.approvals),
-            evidence=record.evidence,  # type: ignore[arg-type]  # stored Evidence
+            id=request.id,
+            requester_id=request.requester,
+            state=request.state,  # type: ignore[arg-type]  # stored from State values
+            body=request.body,
+            approvals=approvers,
+            evidence=request.evidence,  # type: ignore[arg-type]  # stored Evidence
+        )
+
+    def _standing(
+        self,
+        tx: Transaction,
+        approvers: tuple[str, ...],
+        body: str | None,
+        officers: dict[str, Caller | None] | None,
+    ) -> tuple[str, ...]:
+        """The approvers who may still review a request for ``body``."""
+        cache = {} if officers is None else officers
+        for approver in approvers:
+            if approver not in cache:
+                principal = tx.principal(approver)
+                cache[approver] = None if principal is None else Caller(
+                    principal,
+                    tuple(tx.grants_of(approver)),
+                    self.access_policy(),
+                    self._clock(),
+                )  # fmt: skip
+        return tuple(
+            approver
+            for approver in approvers
+            if (officer := cache[approver]) is not None
+            and officer.decide("request.review", body=body).allowed
         )
 
     def _step(
@@ -145,10 +211,13 @@ class RequestActions(AuditActions):
         *,
         evidence: Evidence | None = None,
     ) -> RequestRecord:
-        """Apply one workflow transition and return the record after it."""
-        view = self._view(record)
-        new_view, _step = apply_transition(
-            view,
+        """Apply one workflow transition and return the record after it.
+
+        The workflow sees the standing approvals only; the record keeps every
+        approval (lapsed ones too) until an effect resets them.
+        """
+        new_view, step = apply_transition(
+            self._view(tx, record),
             action,
             performer if performer is not None else SYSTEM,
             policy=self.release_policy(),
@@ -156,10 +225,11 @@ class RequestActions(AuditActions):
         )
         now = self._clock()
         approvals = record.approvals
-        if len(new_view.approvals) > len(view.approvals):
-            approvals = (*approvals, (new_view.approvals[-1], now))
-        elif not new_view.approvals:
+        effects = step.transition.rule.effects
+        if "reset_approvals" in effects:
             approvals = ()
+        if "record_approval" in effects:
+            approvals = (*approvals, (new_view.approvals[-1], now))
         updated = replace(
             record,
             state=new_view.state,
@@ -189,7 +259,7 @@ class RequestActions(AuditActions):
                 before = record.state
                 record = self._step(tx, record, action, caller)
                 if action == "approve" and quorum_reached(
-                    self._standing(tx, self._view(record)), self.release_policy()
+                    self._view(tx, record), self.release_policy()
                 ):
                     record = self._step(tx, record, "conclude", None)
                 if action == "revoke":
@@ -199,28 +269,6 @@ class RequestActions(AuditActions):
         except (AccessDeniedError, InvalidTransitionError) as exc:
             self._record_refusal(caller, permission, audit_action, request_id, exc)
             raise
-
-    def _standing(self, tx: Transaction, view: RequestView) -> RequestView:
-        """The view with only the approvals whose officers may still review it.
-
-        An approval from an officer whose grant has since been revoked, expired or
-        narrowed to another body, or who has been deactivated, no longer counts
-        towards the quorum; it stays in the record and the audit log.
-        """
-        standing = []
-        for approver in view.approvals:
-            principal = tx.principal(approver)
-            if principal is None:
-                continue
-            officer = Caller(
-                principal,
-                tuple(tx.grants_of(approver)),
-                self.access_policy(),
-                self._clock(),
-            )
-            if officer.decide("request.review", body=view.body).allowed:
-                standing.append(approver)
-        return replace(view, approvals=tuple(standing))
 
     def _record_step(
         self,
@@ -273,11 +321,17 @@ class RequestActions(AuditActions):
             detail={"permission": permission, "reason": reason},
         )
 
-    def _info(self, tx: Transaction, record: RequestRecord) -> RequestInfo:
+    def _info(
+        self,
+        tx: Transaction,
+        record: RequestRecord,
+        officers: dict[str, Caller | None] | None = None,
+    ) -> RequestInfo:
         return RequestInfo(
             record,
             tuple(_SPECS.validate_json(record.tables)),
             tuple(tx.releases_of(record.id)),
+            self._view(tx, record, officers).approvals,
         )
 
     # -- the requester's actions ---------------------------------------------------------
@@ -396,8 +450,9 @@ class RequestActions(AuditActions):
         """A request and its evidence: for its requester and for reviewers."""
         with self.store.transaction() as tx:
             record = self._load(tx, request_id)
+            view = self._view(tx, record)
         try:
-            decision = check_can_read_request(self._view(record), caller)
+            decision = check_can_read_request(view, caller)
         except AccessDeniedError as exc:
             self._record_refusal(
                 caller, "request.read_own", "request.read", request_id, exc
@@ -430,7 +485,8 @@ class RequestActions(AuditActions):
                 resource="requests",
                 detail={"count": len(found)},
             )
-            return [self._info(tx, record) for record in found]
+            officers: dict[str, Caller | None] = {}
+            return [self._info(tx, record, officers) for record in found]
 
     @staticmethod
     def _specs(record: RequestRecord) -> list[TableSpec]:
@@ -465,7 +521,7 @@ class RequestActions(AuditActions):
         try:
             with self.store.transaction() as tx:
                 record = self._load(tx, request_id)
-                view = self._view(record)
+                view = self._view(tx, record)
                 check_transition(view, "release", caller, policy=policy)
                 outcome = self._clear(tx, self._specs(record), record, approved=True)
         except (AccessDeniedError, InvalidTransitionError) as exc:
@@ -486,6 +542,7 @@ class RequestActions(AuditActions):
         with self.store.transaction() as tx:
             record = self._load(tx, request_id)
             before = record.state
+            standing = self._view(tx, record).approvals
             record = self._step(tx, record, "release", caller)
             head = tx.audit_head()
             info = ReleaseInfo(
@@ -493,7 +550,9 @@ class RequestActions(AuditActions):
                 request_id=str(request_id),
                 purpose=record.purpose,
                 requester=record.requester,
-                approvals=tuple(Approval(p, at) for p, at in record.approvals),
+                approvals=tuple(
+                    Approval(p, at) for p, at in record.approvals if p in standing
+                ),
                 audit_head=head,
                 created=self._clock(),
                 title=f"WRES tables for {record.body or 'all Wales'}, {record.period}",

@@ -14,7 +14,11 @@ The rules, after OpenSAFELY's airlock (``VALID_STATE_TRANSITIONS``, ``STATUS_OWN
   ``system`` (the service itself, or a principal holding the action's permission);
 - an IG officer's ``approve`` records one approval; the system's ``conclude`` moves
   the request to ``approved`` only when the policy's number of distinct approvals,
-  none by the requester, is reached, and ``release`` checks that again;
+  none by the requester, is reached, and ``release`` checks that again. The
+  approvals in a :class:`RequestView` are the *standing* ones (the caller leaves
+  out those whose officers may no longer review the request), so an approved
+  request whose approvals lapsed cannot be released until an officer approves it
+  again (``approve`` from ``approved``) or the lapsed officer's grant is restored;
 - every change after checking (``amend``, ``return``, ``recheck``) resets approvals;
 - a failed check can never be approved; ``revoke`` only from ``released``.
 
@@ -153,6 +157,7 @@ TRANSITIONS: Final = _table(
     ("checked", "recheck", "checked"),
     ("checked", "amend", "draft"),
     ("checked", "withdraw", "withdrawn"),
+    ("approved", "approve", "approved"),
     ("approved", "release", "released"),
     ("approved", "return", "returned"),
     ("approved", "reject", "rejected"),
@@ -193,7 +198,9 @@ class RequestView:
     body: str | None
     """The body whose data the request covers; ``None`` means all Wales."""
     approvals: tuple[str, ...] = ()
-    """Principal ids of the approvals recorded since the last reset, in order."""
+    """Principal ids of the standing approvals recorded since the last reset, in
+    order: those whose officers still hold the ``approve`` permission for the
+    request's body (the service builds the view; lapsed approvals are left out)."""
     evidence: Evidence | None = None
 
 
