@@ -75,7 +75,9 @@ __all__ = [
     "ReleaseManifest",
     "ReleaseProblem",
     "ReleaseVerification",
+    "move_release",
     "render_release",
+    "stage_release",
     "verify_release",
     "write_release",
 ]
@@ -395,14 +397,42 @@ def _fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomically(target: Path, files: Mapping[str, bytes]) -> None:
-    """Build the directory beside ``target``, fsync it, and rename it into place."""
+def stage_release(target: Path) -> Path:
+    """Make an empty directory beside ``target`` to build a release in.
+
+    ``target`` must not exist, or be an empty directory; its parent is created.
+    :func:`move_release` moves the staged directory into place.
+
+    Raises:
+        ConflictError: ``target`` exists and is not an empty directory.
+    """
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
     _check_target(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    staging.chmod(_DIR_MODE)
+    return staging
+
+
+def move_release(staging: Path, target: Path) -> None:
+    """Rename a staged directory to ``target`` (absent or empty) and sync the parent.
+
+    Raises:
+        ConflictError: ``target`` exists and is not an empty directory.
+    """
     try:
-        staging.chmod(_DIR_MODE)
+        os.rename(staging, target)  # succeeds only if target is absent or empty
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+            raise ConflictError(f"{target}: exists and is not empty") from None
+        raise
+    _fsync_directory(target.parent)
+
+
+def _write_atomically(target: Path, files: Mapping[str, bytes]) -> None:
+    """Build the directory beside ``target``, fsync it, and rename it into place."""
+    staging = stage_release(target)
+    try:
         directories = {staging}
         for relative in sorted(files):
             path = staging.joinpath(*relative.split("/"))
@@ -413,14 +443,8 @@ def _write_atomically(target: Path, files: Mapping[str, bytes]) -> None:
             _write_file(path, files[relative])
         for folder in sorted(directories, key=lambda p: len(p.parts), reverse=True):
             _fsync_directory(folder)
-        try:
-            os.rename(staging, target)  # succeeds only if target is absent or empty
-        except OSError as exc:
-            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
-                raise ConflictError(f"{target}: exists and is not empty") from None
-            raise
+        move_release(staging, target)
     except BaseException:
         with contextlib.suppress(OSError):
             shutil.rmtree(staging)
         raise
-    _fsync_directory(parent)

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
-from audit import DetailValue
+from audit import DetailValue, SigningKey
 from governance.access import Subject as Caller
 from governance.errors import (
     AccessDeniedError,
@@ -44,7 +44,15 @@ from governance.models import (
     RequestSummary,
 )
 from governance.models import SYSTEM as SYSTEM_ACTOR
-from governance.release import Approval, IndicatorSheet, ReleaseInfo, write_release
+from governance.release import (
+    Approval,
+    IndicatorSheet,
+    ReleaseInfo,
+    ReleaseManifest,
+    move_release,
+    stage_release,
+    write_release,
+)
 from governance.release_pack import (
     approved_patterns,
     indicator_sheets,
@@ -112,6 +120,14 @@ class RequestInfo:
     def evidence(self) -> dict[str, Any] | None:
         raw = self.record.evidence_json
         return None if raw is None else dict(json.loads(raw))
+
+
+class _ChangedError(Exception):
+    """The request changed between the checks and the commit of its release."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -509,12 +525,20 @@ class RequestActions(AuditActions):
 
         The tables are counted and cleared again; if anything changed since the
         approvals (new data, a new policy), the request goes back to ``checked``
-        with its approvals reset, and nothing is written.
+        with its approvals reset, and nothing is written. The release is then
+        rendered and written beside ``directory`` without holding the request's
+        lock; the request is locked, checked again (still approved by the same
+        standing officers, on the same tables), the release recorded, and the
+        directory moved into place just before the commit. A failure anywhere
+        leaves the store and ``directory`` as they were.
 
         Raises:
             AccessDeniedError: not the requester, or a revoked release.
-            InvalidTransitionError: the request is not approved.
-            DisclosureError: the recomputed tables differ from the approved ones.
+            InvalidTransitionError: the request is not approved, or too few of its
+                approvals stand.
+            DisclosureError: the recomputed tables differ from the approved ones,
+                or the request changed while the release was written.
+            ConflictError: ``directory`` exists and is not empty.
         """
         key = self.signing_key("release")
         policy = self.release_policy()
@@ -535,87 +559,144 @@ class RequestActions(AuditActions):
                 f"request {request_id}: the tables changed since they were approved "
                 "(new data or policy); it was checked again and needs new approvals"
             )
-        release_id = f"R{request_id}-{self._clock():%Y%m%dT%H%M%SZ}"
+        created = self._clock()
+        release_id = f"R{request_id}-{created:%Y%m%dT%H%M%SZ}"
         if directory is None:
             directory = self.settings.resolved_release_dir / release_id
-        disclosure = self.disclosure_policy(record.policy_id)
-        with self.store.transaction() as tx:
-            record = self._load(tx, request_id)
-            before = record.state
-            standing = self._view(tx, record).approvals
-            record = self._step(tx, record, "release", caller)
-            head = tx.audit_head()
-            info = ReleaseInfo(
-                release_id=release_id,
-                request_id=str(request_id),
-                purpose=record.purpose,
-                requester=record.requester,
-                approvals=tuple(
-                    Approval(p, at) for p, at in record.approvals if p in standing
-                ),
-                audit_head=head,
-                created=self._clock(),
-                title=f"WRES tables for {record.body or 'all Wales'}, {record.period}",
-                policy_files={
-                    "release": policy.sha256,
-                    "access": self.access_policy().sha256,
-                },
+        info = ReleaseInfo(
+            release_id=release_id,
+            request_id=str(request_id),
+            purpose=record.purpose,
+            requester=record.requester,
+            approvals=tuple(
+                Approval(p, at) for p, at in record.approvals if p in view.approvals
+            ),
+            # the chain as the release is written: every later entry, this
+            # release's own included, extends it
+            audit_head=self.store.read_audit_head(),
+            created=created,
+            title=f"WRES tables for {record.body or 'all Wales'}, {record.period}",
+            policy_files={
+                "release": policy.sha256,
+                "access": self.access_policy().sha256,
+            },
+        )
+        staging = stage_release(directory)
+        moved = False
+        try:
+            manifest = self._write_release(
+                staging, record, outcome.cleared, info, key, extra_files
             )
-            files = dict(extra_files or {})
-            sheets: list[IndicatorSheet] = []
-            catalogue = (
-                None
-                if record.pack is None
-                else pack_catalogue(
-                    load_catalogue(), [t.name for t in outcome.cleared.tables]
-                )
-            )
-            if catalogue is not None:
-                # a one-body pack's totals are the body: its only scope
-                scopes = None if record.body is None else [record.body]
-                files.update(
-                    render_reports(
-                        outcome.cleared,
-                        catalogue,
-                        disclosure,
-                        title=f"NHS Wales Workforce Race Equality Standard {record.period}",
-                        period=record.period,
-                        released=info.created.date(),
-                        scopes=scopes,
-                    )
-                )
-                sheets = indicator_sheets(
-                    outcome.cleared, catalogue, disclosure, scopes=scopes
-                )
-            manifest = write_release(
-                directory,
-                cleared=outcome.cleared,
-                info=info,
-                policy=disclosure,
-                signing_key=key,
-                extra_files=files,
-                indicator_sheets=sheets,
-            )
-            try:
+            with self.store.transaction() as tx:
+                current = self._load(tx, request_id)
+                self._check_unchanged(tx, current, outcome, info)
+                record = self._step(tx, current, "release", caller)
                 release = ReleaseRecord(
                     release_id,
                     request_id,
                     str(directory),
                     manifest.manifest_sha256,
-                    info.created,
+                    created,
                     None,
                 )
                 tx.add_release(release)
                 self._record_step(
-                    tx, caller, "release.export", "release.export", record, before,
-                    artefact=release_id,
+                    tx, caller, "release.export", "release.export", record,
+                    current.state, artefact=release_id,
                 )  # fmt: skip
-            except BaseException:
-                # The store will roll back; the release must not outlive it.
-                shutil.rmtree(directory, ignore_errors=True)
-                raise
+                move_release(staging, directory)  # the last step before the commit
+                moved = True
+        except (AccessDeniedError, InvalidTransitionError) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            self._record_refusal(
+                caller, "release.export", "release.export", request_id, exc
+            )
+            raise
+        except _ChangedError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            self._record_failure(
+                self._who(caller, "release.export", record.body), "release.export",
+                outcome="error", resource=f"request:{request_id}", body=record.body,
+                detail={"permission": "release.export", "reason": exc.reason},
+            )  # fmt: skip
+            raise DisclosureError(str(exc)) from None
+        except BaseException:
+            # the store rolled back: the release must not outlive it
+            shutil.rmtree(directory if moved else staging, ignore_errors=True)
+            raise
         self._checkpoint(SYSTEM_ACTOR)
         return release
+
+    def _check_unchanged(
+        self,
+        tx: Transaction,
+        current: RequestRecord,
+        outcome: CheckOutcome,
+        info: ReleaseInfo,
+    ) -> None:
+        """Under the lock: the request is still the one whose release was written.
+
+        Raises:
+            _ChangedError: its checked tables (the digest the officers approved) or
+                the standing approvals the manifest lists changed meanwhile.
+        """
+        where = f"request {current.id}: changed while the release was written"
+        if current.cleared_digest != outcome.digest:
+            raise _ChangedError(
+                f"{where} (its tables were checked again); nothing was released,"
+                " export it again",
+                "tables_changed",
+            )
+        standing = set(self._view(tx, current).approvals)
+        if not {a.principal for a in info.approvals} <= standing:
+            raise _ChangedError(
+                f"{where} (an approval lapsed); nothing was released, export it again",
+                "approvals_changed",
+            )
+
+    def _write_release(
+        self,
+        staging: Path,
+        record: RequestRecord,
+        cleared: Cleared,
+        info: ReleaseInfo,
+        key: SigningKey,
+        extra_files: dict[str, bytes] | None,
+    ) -> ReleaseManifest:
+        """Render the release (a named pack's reports and sheets too) and write it
+        into ``staging``; holds no lock."""
+        disclosure = self.disclosure_policy(record.policy_id)
+        files = dict(extra_files or {})
+        sheets: list[IndicatorSheet] = []
+        catalogue = (
+            None
+            if record.pack is None
+            else pack_catalogue(load_catalogue(), [t.name for t in cleared.tables])
+        )
+        if catalogue is not None:
+            # a one-body pack's totals are the body: its only scope
+            scopes = None if record.body is None else [record.body]
+            files.update(
+                render_reports(
+                    cleared,
+                    catalogue,
+                    disclosure,
+                    title=f"NHS Wales Workforce Race Equality Standard {record.period}",
+                    period=record.period,
+                    released=info.created.date(),
+                    scopes=scopes,
+                )
+            )
+            sheets = indicator_sheets(cleared, catalogue, disclosure, scopes=scopes)
+        return write_release(
+            staging,
+            cleared=cleared,
+            info=info,
+            policy=disclosure,
+            signing_key=key,
+            extra_files=files,
+            indicator_sheets=sheets,
+        )
 
     # -- the engine ---------------------------------------------------------------------
 

@@ -1,0 +1,167 @@
+"""Writing a release: checked again under the lock, rendered outside it, all or none.
+
+``export_release`` counts and clears the tables, renders and writes the release
+beside its target without holding the request's row lock, then locks the request,
+checks again that it is still the request that was approved, and commits. A
+failure at any point leaves the store and the release directory as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from governance import service_requests
+from governance.access import Subject
+from governance.errors import ConfigError, DisclosureError
+from governance.models import AuditQuery
+from governance.service import RequestInfo, Service
+from governance.storage.sql import SqlTransaction
+from tests.api_support import PURPOSE, SPEC
+from tests.factories import make_row, principal, write_extract
+
+pytest.importorskip("governance.sdc.suppress")
+
+
+@pytest.fixture
+def approved(service: Service, dm: Subject, tmp_path: Path) -> RequestInfo:
+    rows = [make_row("staff", i) for i in range(40)]
+    path = write_extract(tmp_path / "staff.csv", "staff", rows)
+    service.ingest(dm, path, kind="staff", org="7A1", period=2026)
+    analyst = principal(service, "analyst-1", "analyst")
+    officers = [principal(service, f"ig-{n}", "ig_officer") for n in (1, 2)]
+    info = service.create_request(analyst, purpose=PURPOSE, period=2026, tables=[SPEC])
+    info = service.submit_request(analyst, info.id)
+    for officer in officers:
+        info = service.approve_request(officer, info.id)
+    assert info.state == "approved"
+    return info
+
+
+class Transactions:
+    """Wraps the store's transactions: counts them, knows when one is open, and
+    runs ``before`` (in a transaction of its own) before the ``nth`` begins."""
+
+    def __init__(self, service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.opened = 0
+        self.open = False
+        self.before: tuple[int, Callable[[SqlTransaction], None]] | None = None
+        self.fail_commit_after: str | None = None
+        self._real = service.store.transaction
+        monkeypatch.setattr(service.store, "transaction", self._transaction)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[SqlTransaction]:
+        self.opened += 1
+        if self.before is not None and self.before[0] == self.opened:
+            with self._real() as tx:
+                self.before[1](tx)
+        with self._real() as tx:
+            self.open = True
+            called: list[str] = []
+            watched = self.fail_commit_after
+            if watched is not None:
+                method = getattr(tx, watched)
+
+                def spy(*args: Any, **kwargs: Any) -> Any:
+                    called.append(watched)
+                    return method(*args, **kwargs)
+
+                setattr(tx, watched, spy)
+            try:
+                yield tx
+                if called:  # the commit fails: the store rolls back
+                    raise ConfigError("database error on the test store (commit)")
+            finally:
+                self.open = False
+
+
+def _store_state(service: Service, request_id: int) -> tuple[object, ...]:
+    with service.store.transaction() as tx:
+        record = tx.request(request_id)
+        return (record, tuple(tx.releases_of(request_id)), tx.audit_head())
+
+
+def test_the_approved_digest_is_checked_again_under_the_lock(
+    service: Service,
+    approved: RequestInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    analyst = service.caller_for("analyst-1")
+    watch = Transactions(service, monkeypatch)
+
+    def approve_other_tables(tx: SqlTransaction) -> None:
+        # between the checks and the commit, another process has the request
+        # rechecked and approved again on other tables
+        record = tx.request(approved.id)
+        assert record is not None
+        tx.save_request(replace(record, cleared_digest="0" * 64))
+
+    watch.before = (2, approve_other_tables)
+    out = tmp_path / "out"
+    with pytest.raises(DisclosureError, match="changed while the release was written"):
+        service.export_release(analyst, approved.id, out)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in tmp_path.iterdir() if not p.name.startswith(".out")
+    )
+    info = service.show_request(analyst, approved.id)
+    assert (info.state, info.releases) == ("approved", ())
+    ig = service.caller_for("ig-1")
+    (entry,) = service.audit_log(ig, AuditQuery(action="release.export"))
+    assert (entry.outcome, entry.resource) == ("error", f"request:{approved.id}")
+
+
+def test_reports_are_rendered_without_holding_the_lock(
+    service: Service,
+    approved: RequestInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    watch = Transactions(service, monkeypatch)
+    real_write = service_requests.write_release
+    seen: list[bool] = []
+
+    def write_release(*args: Any, **kwargs: Any) -> Any:
+        seen.append(watch.open)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(service_requests, "write_release", write_release)
+    service.export_release(service.caller_for("analyst-1"), approved.id, tmp_path / "o")
+    assert seen == [False]
+    assert (tmp_path / "o" / "manifest.json").is_file()
+
+
+def _disk_full(*args: Any, **kwargs: Any) -> Any:
+    raise OSError("disk full")
+
+
+@pytest.mark.parametrize("failing", ["write", "commit"])
+def test_a_failed_release_leaves_the_store_and_the_directory_as_they_were(
+    service: Service,
+    approved: RequestInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    failing: str,
+) -> None:
+    before = _store_state(service, approved.id)
+    expected: type[Exception] = OSError
+    if failing == "commit":  # after the release directory was written
+        Transactions(service, monkeypatch).fail_commit_after = "add_release"
+        expected = ConfigError
+    else:
+        monkeypatch.setattr(service_requests, "write_release", _disk_full)
+    parent = tmp_path / "releases"
+    with pytest.raises(expected):
+        service.export_release(
+            service.caller_for("analyst-1"), approved.id, parent / "R1"
+        )
+    monkeypatch.undo()
+    assert list(parent.iterdir()) == []  # neither the release nor a staging directory
+    assert _store_state(service, approved.id) == before
