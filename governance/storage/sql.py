@@ -123,9 +123,15 @@ class SqlStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sa.Connection]:
+        with self._database_errors(), self._engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _database_errors(self) -> Iterator[None]:
+        """Turn the driver's operational errors into one line naming the store
+        (never the driver's message, which can quote values)."""
         try:
-            with self._engine.begin() as connection:
-                yield connection
+            yield
         except OperationalError as exc:
             raise ConfigError(
                 f"database error on {self.display_url} ({type(exc.orig).__name__})"
@@ -241,14 +247,9 @@ class SqlStore:
             with self.transaction() as tx:
                 yield tx
             return
-        try:
-            with self._engine.connect() as connection:
-                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-                yield SqlTransaction(connection, self.dialect)
-        except OperationalError as exc:
-            raise ConfigError(
-                f"database error on {self.display_url} ({type(exc.orig).__name__})"
-            ) from None
+        with self._database_errors(), self._engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield SqlTransaction(connection, self.dialect)
 
     @staticmethod
     def _version_in(connection: sa.Connection) -> int | None:
