@@ -21,7 +21,6 @@ from governance.errors import IngestError, NotFoundError
 from governance.extract_format import KINDS, Kind
 from governance.ingest import IngestPolicy, read_rows, scan
 from governance.models import (
-    MAX_ROW_ID,
     Actor,
     ExtractInfo,
     NewExtract,
@@ -336,10 +335,8 @@ class IngestActions(ServiceCore):
             NotFoundError: no such extract.
             AccessDeniedError: the extract belongs to a body outside the grant.
         """
-        info = None
-        if 1 <= extract_id <= MAX_ROW_ID:
-            with self.store.transaction() as tx:
-                info = tx.extract(extract_id)
+        with self.store.transaction() as tx:
+            info = tx.extract(extract_id)
         if info is None:
             raise NotFoundError(f"no extract {extract_id}")
         actor = self._authorise(

@@ -36,14 +36,13 @@ from governance.errors import (
     TableError,
 )
 from governance.indicators import load_catalogue
+from governance.models import SYSTEM as SYSTEM_ACTOR
 from governance.models import (
-    MAX_ROW_ID,
     Actor,
     ReleaseRecord,
     RequestRecord,
     RequestSummary,
 )
-from governance.models import SYSTEM as SYSTEM_ACTOR
 from governance.release import (
     Approval,
     IndicatorSheet,
@@ -151,8 +150,6 @@ class RequestActions(AuditActions):
         return load_policy(policy_id, policy_dir=self.policy_dir())
 
     def _load(self, tx: Transaction, request_id: int) -> RequestRecord:
-        if not 1 <= request_id <= MAX_ROW_ID:
-            raise NotFoundError(f"no request {request_id}")
         record = tx.request(request_id, for_update=True)
         if record is None:
             raise NotFoundError(f"no request {request_id}")

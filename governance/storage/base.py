@@ -28,6 +28,13 @@ from governance.tablespec import TableSpec
 
 
 class Transaction(Protocol):
+    """One transaction on the store.
+
+    A lookup by id (``extract``, ``request``, ``grant``) answers ``None`` for an id
+    no stored row can have (below 1 or beyond ``models.MAX_ROW_ID``), on every
+    backend, so every command reports such an id as not found.
+    """
+
     def find_extract(
         self, org: str, period: int, kind: Kind, sha256: str
     ) -> ExtractInfo | None: ...

@@ -41,6 +41,7 @@ from governance.access import Grant, Principal
 from governance.errors import AuditIntegrityError, ConfigError, ConflictError
 from governance.extract_format import Kind
 from governance.models import (
+    MAX_ROW_ID,
     RECORD_FIELDS,
     AuditQuery,
     ExtractInfo,
@@ -262,6 +263,16 @@ class SqlStore:
 _EXTRACT_COLUMNS = schema.extracts.c
 
 
+def _is_row_id(value: int) -> bool:
+    """Whether a stored row can have id ``value`` (a 32-bit SQL INTEGER, from 1).
+
+    Every lookup by an id from outside (a command's argument) asks this first:
+    PostgreSQL refuses to compare a column with a larger integer and SQLite with
+    one beyond 64 bits, so such an id is answered as no row, on every backend.
+    """
+    return 1 <= value <= MAX_ROW_ID
+
+
 @dataclass(frozen=True)
 class _SqliteField:
     """How one record field is bound when records are written to SQLite.
@@ -422,6 +433,8 @@ class SqlTransaction:
         return _extract_info(row) if row else None
 
     def extract(self, extract_id: int) -> ExtractInfo | None:
+        if not _is_row_id(extract_id):
+            return None
         row = self._connection.execute(
             sa.select(schema.extracts).where(_EXTRACT_COLUMNS.id == extract_id)
         ).first()
@@ -601,6 +614,8 @@ class SqlTransaction:
     def request(
         self, request_id: int, *, for_update: bool = False
     ) -> RequestRecord | None:
+        if not _is_row_id(request_id):
+            return None
         query = sa.select(schema.requests).where(schema.requests.c.id == request_id)
         if for_update and self._dialect == "postgresql":
             query = query.with_for_update()
@@ -790,12 +805,16 @@ class SqlTransaction:
         return [_grant(row) for row in rows]
 
     def grant(self, grant_id: int) -> Grant | None:
+        if not _is_row_id(grant_id):
+            return None
         row = self._connection.execute(
             sa.select(schema.grants).where(schema.grants.c.id == grant_id)
         ).first()
         return None if row is None else _grant(row)
 
     def revoke_grant(self, grant_id: int, at: datetime) -> None:
+        if not _is_row_id(grant_id):
+            return
         self._connection.execute(
             schema.grants.update()
             .where(schema.grants.c.id == grant_id, schema.grants.c.revoked_at.is_(None))
