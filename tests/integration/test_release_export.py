@@ -8,9 +8,11 @@ failure at any point leaves the store and the release directory as they were.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 
 from governance import service_requests
 from governance.access import Subject
-from governance.errors import ConfigError, DisclosureError
+from governance.errors import ConfigError, DisclosureError, InvalidTransitionError
 from governance.models import AuditQuery
 from governance.service import RequestInfo, Service
 from governance.storage.sql import SqlTransaction
@@ -87,35 +89,51 @@ def _store_state(service: Service, request_id: int) -> tuple[object, ...]:
         return (record, tuple(tx.releases_of(request_id)), tx.audit_head())
 
 
-def test_the_approved_digest_is_checked_again_under_the_lock(
+def _change(tx: SqlTransaction, request_id: int, change: str) -> None:
+    """Another process changes the request between its checks and the commit."""
+    record = tx.request(request_id)
+    assert record is not None
+    if change == "tables":  # checked again and approved again on other tables
+        tx.save_request(replace(record, cleared_digest="0" * 64))
+    elif change == "approvals":  # ig-1's grant is revoked
+        (grant,) = tx.grants_of("ig-1")
+        assert grant.id is not None
+        tx.revoke_grant(grant.id, datetime.now(UTC))
+    else:  # the requester withdraws it
+        tx.save_request(replace(record, state="withdrawn"))
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "reason"),
+    [
+        ("tables", DisclosureError, "tables_changed"),
+        ("approvals", DisclosureError, "approvals_changed"),
+        ("state", InvalidTransitionError, "invalid_transition"),
+    ],
+)
+def test_the_request_is_checked_again_under_the_lock(
     service: Service,
     approved: RequestInfo,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
+    change: str,
+    error: type[Exception],
+    reason: str,
 ) -> None:
     analyst = service.caller_for("analyst-1")
     watch = Transactions(service, monkeypatch)
-
-    def approve_other_tables(tx: SqlTransaction) -> None:
-        # between the checks and the commit, another process has the request
-        # rechecked and approved again on other tables
-        record = tx.request(approved.id)
-        assert record is not None
-        tx.save_request(replace(record, cleared_digest="0" * 64))
-
-    watch.before = (2, approve_other_tables)
-    out = tmp_path / "out"
-    with pytest.raises(DisclosureError, match="changed while the release was written"):
+    watch.before = (2, lambda tx: _change(tx, approved.id, change))
+    out = tmp_path / "releases" / "R1"
+    with pytest.raises(error, match=f"request {approved.id}: "):
         service.export_release(analyst, approved.id, out)
-    assert not out.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        p.name for p in tmp_path.iterdir() if not p.name.startswith(".out")
-    )
-    info = service.show_request(analyst, approved.id)
-    assert (info.state, info.releases) == ("approved", ())
-    ig = service.caller_for("ig-1")
+    assert watch.opened >= 2
+    assert list(out.parent.iterdir()) == []  # neither the release nor its staging
+    with service.store.transaction() as tx:
+        assert tx.releases_of(approved.id) == []
+    ig = service.caller_for("ig-2")
     (entry,) = service.audit_log(ig, AuditQuery(action="release.export"))
     assert (entry.outcome, entry.resource) == ("error", f"request:{approved.id}")
+    assert json.loads(entry.detail)["reason"] == reason
 
 
 def test_reports_are_rendered_without_holding_the_lock(
