@@ -197,7 +197,7 @@ class OutputActions(RequestActions):
                     continue
                 view = self._view(tx, request, officers)
                 try:
-                    check_release_access(view, caller, "release.read")
+                    check_release_access(view, caller)
                 except AccessDeniedError:
                     continue
                 visible.append((release, request))
@@ -247,7 +247,7 @@ class OutputActions(RequestActions):
         record, request = found[0]
         resource = f"release:{release_id}"
         try:
-            decision = check_release_access(access, caller, "release.read")
+            decision = check_release_access(access, caller)
         except AccessDeniedError as exc:
             self._record_failure(
                 Actor(caller.id, "none", request.body), "release.read",

@@ -423,21 +423,18 @@ def check_can_read_request(view: RequestView, actor: Subject) -> Decision:
     return check(actor, "request.read_any", body=view.body)
 
 
-ReleaseUse: TypeAlias = Literal["release.read", "release.export"]
+def check_release_access(view: RequestView, actor: Subject) -> Decision:
+    """Authorise reading a request's release (``release.read``).
 
-
-def check_release_access(
-    view: RequestView, actor: Subject, permission: ReleaseUse
-) -> Decision:
-    """Authorise reading, or exporting again, a request's release.
-
-    Only a ``released`` request has a release to use: a revoked one is refused. A
-    release is exported again only by its requester.
+    Only a ``released`` request has a release to read: a revoked one is refused.
+    A release is written once (``release export`` on an approved request); there
+    is no exporting it again.
 
     Raises:
-        AccessDeniedError: not released (``not_released``), no permission for the
-            body, or an export by someone other than the requester.
+        AccessDeniedError: not released (``not_released``), or no permission for
+            the body.
     """
+    permission = "release.read"
     decision = check(actor, permission, body=view.body)
     if view.state != "released":
         raise AccessDeniedError(
@@ -445,12 +442,6 @@ def check_release_access(
             " release that can be used)",
             permission=permission,
             reason="not_released",
-        )
-    if permission == "release.export" and actor.id != view.requester_id:
-        raise AccessDeniedError(
-            f"access denied: {permission}: not_requester (only the requester may)",
-            permission=permission,
-            reason="not_requester",
         )
     return decision
 

@@ -450,26 +450,21 @@ def test_reading_a_request() -> None:
         check_can_read_request(view("draft"), lapsed)
 
 
-def test_a_revoked_release_can_no_longer_be_read_or_exported() -> None:
+def test_a_revoked_release_can_no_longer_be_read() -> None:
     reader = make_actor("reader", "downstream")
     released = view("released", evidence="pass")
-    assert check_release_access(released, reader, "release.read").allowed
-    assert check_release_access(released, REQUESTER, "release.export").allowed
+    assert check_release_access(released, reader).allowed
+    assert check_release_access(released, REQUESTER).allowed
     revoked, _ = apply_transition(released, "revoke", OFFICER_A, policy=POLICY)
-    for actor, use in ((reader, "release.read"), (REQUESTER, "release.export")):
+    for actor in (reader, REQUESTER):
         with pytest.raises(AccessDeniedError, match="not_released") as raised:
-            check_release_access(revoked, actor, use)  # type: ignore[arg-type]
+            check_release_access(revoked, actor)
         assert raised.value.reason == "not_released"
 
 
-def test_only_the_requester_exports_again() -> None:
-    other = make_actor("analyst-2", "analyst")
-    with pytest.raises(AccessDeniedError, match="not_requester"):
-        check_release_access(view("released"), other, "release.export")
+def test_reading_a_release_needs_release_read() -> None:
     with pytest.raises(AccessDeniedError, match="no_grant"):
-        check_release_access(
-            view("released"), make_actor("reader", "downstream"), "release.export"
-        )
+        check_release_access(view("released"), make_actor("ig", "ig_officer"))
 
 
 # -- the release policy file --------------------------------------------------------
