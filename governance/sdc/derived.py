@@ -220,7 +220,8 @@ class Deriver:
         out = []
         for spec in self.specs:
             if isinstance(spec, Ratio):
-                out.append(self._ratio_value(spec, data, spec.name in published))
+                shown = spec.name in published
+                out.append(self._ratio_value(spec, data, shown, hidden))
             else:
                 out.append(self._likelihood(spec, data, hidden))
         return out
@@ -232,12 +233,13 @@ class Deriver:
         return codes_of(self.linked.key(dict(spec.numerator)), table.dimensions)
 
     def _ratio_value(
-        self, spec: Ratio, data: FloatArray, published: bool
+        self, spec: Ratio, data: FloatArray, published: bool, hidden: BoolArray
     ) -> DerivedValue:
         labels = self.policy.labels
         num, den = self._cells(spec)
         column, row = spec.column, self._placement(spec)
-        if data[den] == 0:
+        # Hidden first: `[z]` over a hidden zero would say the hidden cell is 0.
+        if data[den] == 0 and not hidden[den]:
             return DerivedValue(
                 spec.name,
                 spec.kind,

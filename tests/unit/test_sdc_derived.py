@@ -109,19 +109,40 @@ def test_published_and_suppressed_values() -> None:
     assert (per_1000.status, per_1000.display) == ("suppressed", "[c]")
 
 
-def test_zero_inputs_are_not_computable() -> None:
-    data = linked(47, 0, 53, 0)
-    policy = load_policy("wres-wales").disclosure
-    share = Ratio(
+def minority_share() -> Ratio:
+    return Ratio(
         "share",
         ref({"outcome": "yes", "ethnic_group": "Minority"}),
         ref({"ethnic_group": "Minority"}),
     )
+
+
+def test_zero_inputs_are_not_computable() -> None:
+    data = linked(47, 0, 53, 0)
+    policy = load_policy("wres-wales").disclosure
+    share = minority_share()
     rl, pct = Deriver(data, policy, [likelihood(), share]).values(
         np.zeros(data.size, dtype=bool)
     )
     assert (rl.status, rl.display) == ("not_computable", "[z]")
     assert (pct.status, pct.display) == ("not_computable", "[z]")
+
+
+def test_a_hidden_zero_denominator_is_suppressed_not_shown_as_zero() -> None:
+    # Under a policy that hides zeros, `[z]` over a hidden denominator would tell
+    # the reader that the hidden cell is 0.
+    data = linked(47, 0, 53, 0)
+    policy = load_policy("wres-wales").disclosure
+    share = minority_share()
+    hidden = np.zeros(data.size, dtype=bool)
+    for codes in (
+        {"ethnic_group": "Minority"},
+        {"outcome": "yes", "ethnic_group": "Minority"},
+    ):
+        hidden[data.index_of(codes)] = True
+    rl, pct = Deriver(data, policy, [likelihood(), share]).values(hidden)
+    assert (rl.status, rl.display) == ("suppressed", "[c]")
+    assert (pct.status, pct.display) == ("suppressed", "[c]")
 
 
 def test_facts_hold_for_the_truth_and_bound_a_hidden_numerator() -> None:
