@@ -72,6 +72,7 @@ DETAIL_KEYS: Final = frozenset(
         "from_state",
         "to_state",
         "approvals",
+        "approvals_lapsed",
         "tables",
         "cells",
         "primary",

@@ -298,6 +298,8 @@ class RequestActions(AuditActions):
             if caller is None
             else self._who(caller, permission, record.body)
         )
+        standing = len(self._view(tx, record).approvals)
+        lapsed = len(record.approvals) - standing
         self._record(
             tx,
             who,
@@ -309,7 +311,8 @@ class RequestActions(AuditActions):
             detail={
                 "from_state": before,
                 "to_state": record.state,
-                "approvals": len(record.approvals),
+                "approvals": standing,
+                **({"approvals_lapsed": lapsed} if lapsed else {}),
                 **detail,
             },
         )

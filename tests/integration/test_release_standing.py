@@ -97,6 +97,13 @@ def test_a_fresh_approval_makes_up_for_a_lapsed_one(
     info = service.approve_request(service.caller_for("ig-3"), approved.id)
     assert info.state == "approved"
     assert info.lapsed == frozenset({"ig-1"})
+    (entry,) = service.audit_log(
+        service.caller_for("ig-2"),
+        AuditQuery(action="request.approve", resource=f"request:{approved.id}"),
+    )[-1:]
+    # the audit entry counts the approvals that stand, and the lapsed ones apart
+    detail = json.loads(entry.detail)
+    assert (detail["approvals"], detail["approvals_lapsed"]) == (2, 1)
     out = tmp_path / "out"
     service.export_release(analyst, approved.id, out)
     manifest = json.loads((out / "manifest.json").read_text())
