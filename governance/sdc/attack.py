@@ -235,13 +235,17 @@ class Bounder:
             self._witness(change)
         self._absorbed = len(self.found)
 
+    def spread(self, cell: int) -> tuple[float, float]:
+        """Least and greatest value of ``cell`` in the witnesses (rounded inwards)."""
+        lo, hi = float(self.wmin[cell]), float(self.wmax[cell])
+        if self.problem.integral:
+            lo, hi = float(np.ceil(lo - self.tol)), float(np.floor(hi + self.tol))
+        return lo, hi
+
     def proven_safe(self, cell: int, width: float, up: float, down: float) -> bool:
         """True when witnesses alone show the cell is protected."""
-        lo, hi = float(self.wmin[cell]), float(self.wmax[cell])
-        tol = self.tol
-        if self.problem.integral:
-            lo, hi = float(np.ceil(lo - tol)), float(np.floor(hi + tol))
-            tol = 1e-9
+        lo, hi = self.spread(cell)
+        tol = 1e-9 if self.problem.integral else self.tol
         return hi - lo >= width - tol and hi >= up - tol and lo <= down + tol
 
 

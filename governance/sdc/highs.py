@@ -122,6 +122,17 @@ class Model:
         )  # fmt: skip
         self._n_rows += m
 
+    def change_bounds(
+        self, index: IntArray, lower: FloatArray, upper: FloatArray
+    ) -> None:
+        """Change the bounds of the given columns (``inf`` allowed)."""
+        if index.shape[0]:
+            lo = np.where(np.isinf(lower), -INF, lower)
+            up = np.where(np.isinf(upper), INF, upper)
+            self._h.changeColsBounds(
+                int(index.shape[0]), _i32(index), _f64(lo), _f64(up)
+            )
+
     def set_costs(self, index: IntArray, cost: FloatArray) -> None:
         """Set the objective coefficient of the given columns (minimisation)."""
         if index.shape[0]:

@@ -13,10 +13,13 @@ Owns the heuristic behind ``protect(method="fast")``. Three deterministic phases
    per round and removes most of the work before any LP.
 2. **Exact repair.** The exact audit (``attack.find_unsafe``) finds what
    propagation cannot: cells pinned or narrowed by combining rows. For each, the
-   LP certificate of its bounds gives a capacity cut (``governance.sdc.cuts``)
-   that every safe pattern satisfies; the cheapest cells covering it are hidden.
-   Hiding more never narrows an interval, so the loop ends, and it ends safe. A
-   cut no candidate can cover proves the cell cannot be protected at all.
+   least-cost move (``governance.sdc.moves``) that spreads it as wide as required
+   names the published cells to hide; the move is then a witness, so the cell is
+   safe by construction. A cell no move widens falls back to the LP certificate of
+   its bounds, a capacity cut (``governance.sdc.cuts``) that every safe pattern
+   satisfies, covered by the cheapest cells. Hiding more never narrows an
+   interval, so the loop ends, and it ends safe. A cut no candidate can cover
+   proves the cell cannot be protected at all.
 3. **Pruning.** Complementary cells are offered back, most expensive first; one is
    published again when propagation and then the exact audit both stay clean.
    Propagation rejects most offers without an LP.
@@ -37,6 +40,7 @@ from governance.sdc.leaflp import Change
 from governance.sdc.leafspace import LeafSpace
 from governance.sdc.linear import ConstraintSystem
 from governance.sdc.local import propagate, propagate_with_reasons
+from governance.sdc.moves import Move, Mover
 from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
 
 Progress = Callable[[str, float], None]
@@ -232,6 +236,7 @@ def repair(
     # Hiding more only relaxes the intruder's system: every table found for one
     # round's pattern is feasible for the next, so it stays a witness.
     pool: list[Change] = []
+    mover: Mover | None = None
     while True:
         unsafe, bounder = find_unsafe(
             problem, hidden, system=system, leaves=leaves, witnesses=pool
@@ -243,7 +248,20 @@ def repair(
         if progress is not None:
             progress("repair", min(0.95, rounds / (rounds + 5)))
         chosen: set[int] = set()
+        if mover is None:
+            mover = Mover(problem, system, hidden)
+        widened = hidden.copy()
+        stuck: list[int] = []
         for cell in unsafe:
+            moves = _widen(problem, bounder, mover, cell, widened)
+            if moves is None:
+                stuck.append(cell)
+                continue
+            # Each move is a table the intruder cannot rule out once its opened
+            # cells are hidden, so it stays a witness in every later round.
+            pool.extend(m.change for m in moves)
+        chosen.update(int(c) for c in np.flatnonzero(widened & ~hidden))
+        for cell in stuck:
             for cut in cuts_for(problem, bounder, builder, cell, hidden, bump):
                 try:
                     chosen.update(cover(cut, hidden, problem.cost, problem.values))
@@ -257,6 +275,49 @@ def repair(
                 " consider treating zeros as small or lowering the protection level"
             )
         hidden[sorted(chosen)] = True
+
+
+def _widen(
+    problem: ProtectionProblem,
+    bounder: Bounder,
+    mover: Mover,
+    cell: int,
+    hidden: BoolArray,
+) -> list[Move] | None:
+    """Least-cost moves that spread an unsafe cell as wide as required.
+
+    Upwards first (to the width above the exact minimum, and the reach), then
+    downwards if the label bound stops the first move short. The cells the moves
+    open are hidden in ``hidden`` (and the mover follows). ``None`` when no move
+    gets there: the protection cuts then decide, or prove it cannot be protected.
+    """
+    width_all, up_all, down_all = problem.protection_targets()
+    width, up, down = float(width_all[cell]), float(up_all[cell]), float(down_all[cell])
+    label_lo = max(float(problem.primary_lower[cell]), 0.0)
+    label_hi = float(problem.primary_upper[cell])
+    value = float(problem.values[cell])
+    low, high = bounder.spread(cell)
+    moves: list[Move] = []
+    mover.sync(hidden)
+    for side in (+1, -1):
+        if side > 0:
+            goal = min(max(up, low + width), label_hi)
+            short = goal > high + 1e-9
+        else:
+            goal = max(min(down, high - width), label_lo)
+            short = goal < low - 1e-9
+        if not short:
+            continue
+        move = mover.move(cell, goal - value)
+        if move is None:
+            return None
+        moves.append(move)
+        hidden[move.opened] = True
+        mover.sync(hidden)
+        low, high = min(low, goal), max(high, goal)
+    if high - low < width - 1e-9 or high < up - 1e-9 or low > down + 1e-9:
+        return None
+    return moves
 
 
 def cuts_for(
