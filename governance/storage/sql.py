@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DisconnectionError,
     IntegrityError,
     OperationalError,
     SQLAlchemyError,
@@ -89,6 +91,17 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
+#: Connections a PostgreSQL store keeps open, and how many more it may open at once.
+POOL_SIZE: Final = 18
+POOL_OVERFLOW: Final = 2
+#: A pooled connection idle for longer than this (seconds) is pinged before use.
+PING_AFTER: Final = 1.0
+
+
+def _mark_idle(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
 class SqlStore:
     """A store in one SQLite file or one PostgreSQL database."""
 
@@ -108,7 +121,29 @@ class SqlStore:
             event.listen(self._engine, "connect", _sqlite_pragmas)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
-            self._engine = sa.create_engine(self._url, pool_pre_ping=True)
+            # Enough pooled connections for the API's worker threads and the audit
+            # writer: a busy server reuses them rather than opening (and PostgreSQL
+            # forking a backend for) a connection per request.
+            self._engine = sa.create_engine(
+                self._url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+            )
+            event.listen(self._engine, "connect", _mark_idle)
+            event.listen(self._engine, "checkin", _mark_idle)
+            event.listen(self._engine, "checkout", self._ping_if_idle)
+
+    def _ping_if_idle(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        """Check a connection that sat idle before handing it out (a restarted
+        server has closed it); one busy a moment ago is used without a round trip.
+
+        Raises:
+            DisconnectionError: the pool then replaces the connection and retries.
+        """
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER:
+            return
+        try:
+            self._engine.dialect.do_ping(dbapi_connection)
+        except self._engine.dialect.loaded_dbapi.Error:
+            raise DisconnectionError() from None
 
     @property
     def display_url(self) -> str:
