@@ -352,6 +352,21 @@ def _extract_info(row: sa.Row[Any]) -> ExtractInfo:
 
 _READ_HEAD = "SELECT size, head_hash FROM audit_head WHERE id = 1"
 _LOCK_HEAD = _READ_HEAD + " FOR UPDATE"
+# The two reads behind every API call, as fixed SQL for the driver (``%s`` becomes
+# SQLite's ``?``): no statement building or result processing per call, and the
+# same text each time, which psycopg prepares on the server after a few uses.
+_PRINCIPAL_WITH_GRANTS = (
+    "SELECT p.id, p.name, p.active, p.token_hash, g.id, g.principal_id, g.role,"
+    " g.body, g.valid_from, g.valid_until, g.revoked_at"
+    " FROM principals p LEFT OUTER JOIN grants g ON g.principal_id = p.id"
+    " WHERE p.token_id = %s ORDER BY g.id"
+)
+_RELEASED_REQUESTS = (
+    "SELECT r.id, r.request_id, r.directory, r.manifest_sha256, r.created_at,"
+    " r.revoked_at, q.requester, q.purpose, q.body, q.period, q.state, q.approvals,"
+    " q.evidence FROM releases r JOIN requests q ON q.id = r.request_id"
+)
+_RELEASES_ORDER = " ORDER BY r.created_at, r.id"
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -359,6 +374,11 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+def _stored_time(value: datetime | str | None) -> datetime | None:
+    """A time read through the driver: SQLite gives SQLAlchemy's stored text."""
+    return _utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _request_values(record: RequestRecord) -> dict[str, object]:
@@ -678,34 +698,46 @@ class SqlTransaction:
         self, release_id: str | None = None
     ) -> list[tuple[ReleaseRecord, RequestSummary]]:
         """Releases (one, or all) with a summary of their requests, in one query."""
-        r, q = schema.releases, schema.requests
-        query = (
-            sa.select(
-                r.c.id, r.c.request_id, r.c.directory, r.c.manifest_sha256,
-                r.c.created_at, r.c.revoked_at, q.c.requester, q.c.purpose, q.c.body,
-                q.c.period, q.c.state, q.c.approvals, q.c.evidence,
+        if release_id is None:
+            rows = self._driver_rows(_RELEASED_REQUESTS + _RELEASES_ORDER, ())
+        else:
+            rows = self._driver_rows(
+                _RELEASED_REQUESTS + " WHERE r.id = %s" + _RELEASES_ORDER,
+                (release_id,),
             )
-            .select_from(r.join(q, q.c.id == r.c.request_id))
-            .order_by(r.c.created_at, r.c.id)
-        )  # fmt: skip
-        if release_id is not None:
-            query = query.where(r.c.id == release_id)
-        return [
-            (
-                _release(row),
-                RequestSummary(
-                    id=row.request_id,
-                    requester=row.requester,
-                    purpose=row.purpose,
-                    body=row.body,
-                    period=row.period,
-                    state=row.state,
-                    approvals=tuple(str(p) for p, _ in json.loads(row.approvals)),
-                    evidence=row.evidence,
-                ),
-            )
-            for row in self._connection.execute(query)
-        ]
+        found = []
+        for row in rows:
+            created_at = _stored_time(row[4])
+            assert created_at is not None  # noqa: S101 - NOT NULL column
+            found.append(
+                (
+                    ReleaseRecord(
+                        row[0], row[1], row[2], row[3], created_at,
+                        _stored_time(row[5]),
+                    ),
+                    RequestSummary(
+                        id=row[1], requester=row[6], purpose=row[7], body=row[8],
+                        period=row[9], state=row[10],
+                        approvals=tuple(str(p) for p, _ in json.loads(row[11])),
+                        evidence=row[12],
+                    ),
+                )
+            )  # fmt: skip
+        return found
+
+    def _driver_rows(
+        self, sql: str, parameters: tuple[object, ...]
+    ) -> list[tuple[Any, ...]]:
+        """Run fixed SQL (``%s`` marks) through the driver; every row."""
+        if self._dialect != "postgresql":
+            sql = sql.replace("%s", "?")
+        driver = self._connection.connection.driver_connection
+        cursor = driver.cursor()  # type: ignore[union-attr]  # a DBAPI connection
+        try:
+            cursor.execute(sql, parameters)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
     def _releases(self, where: sa.ColumnElement[bool]) -> list[ReleaseRecord]:
         rows = self._connection.execute(
@@ -769,21 +801,24 @@ class SqlTransaction:
         self, token_id: str
     ) -> tuple[Principal, str | None, list[Grant]] | None:
         """The token's principal, its stored token hash and its grants (one query)."""
-        p, g = schema.principals, schema.grants
-        rows = self._connection.execute(
-            sa.select(
-                p.c.id.label("p_id"), p.c.name, p.c.active, p.c.token_hash,
-                *(column for column in g.c),
-            )
-            .select_from(p.outerjoin(g, g.c.principal_id == p.c.id))
-            .where(p.c.token_id == token_id)
-            .order_by(g.c.id)
-        ).all()  # fmt: skip
+        rows = self._driver_rows(_PRINCIPAL_WITH_GRANTS, (token_id,))
         if not rows:
             return None
         first = rows[0]
-        grants = [_grant(row) for row in rows if row.id is not None]
-        return Principal(first.p_id, first.name, first.active), first.token_hash, grants
+        grants = []
+        for row in rows:
+            if row[4] is None:
+                continue
+            valid_from = _stored_time(row[8])
+            assert valid_from is not None  # noqa: S101 - NOT NULL column
+            grants.append(
+                Grant(
+                    principal_id=row[5], role=row[6], body=row[7],
+                    valid_from=valid_from, valid_until=_stored_time(row[9]),
+                    revoked_at=_stored_time(row[10]), id=row[4],
+                )
+            )  # fmt: skip
+        return Principal(first[0], first[1], bool(first[2])), first[3], grants
 
     def principals(self) -> list[Principal]:
         rows = self._connection.execute(
