@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Final
+from typing import Final
 
 from governance.access import Subject as Caller
 from governance.errors import (
@@ -34,11 +35,14 @@ from governance.sdc.structure import parse_structure
 from governance.sdc.tidy import parse_tidy_csv
 from governance.service_requests import RequestActions
 from governance.tablespec import TableSpec
+from governance.verified_files import VerifiedFiles
 from governance.workflow import RequestView, check_release_access
 
 #: Files of a release directory that are served besides the manifest's artefacts.
 MANIFEST: Final = "manifest.json"
 SIGNATURE: Final = "manifest.sig"
+#: Parsed manifests kept (least recently used out first).
+MAX_LISTINGS: Final = 256
 #: The largest table or structure an ad-hoc check accepts (bytes).
 MAX_CHECK_BYTES: Final = 5 * 1024 * 1024
 
@@ -268,42 +272,34 @@ class OutputActions(RequestActions):
         )
         return view, artefact
 
-    def _manifest(self, record: ReleaseRecord) -> tuple[bytes, dict[str, Any]]:
-        path = Path(record.directory) / MANIFEST
+    @cached_property
+    def _release_files(self) -> VerifiedFiles:
+        """Release files with their SHA-256, kept while unchanged on disk."""
+        return VerifiedFiles()
+
+    def _manifest(self, record: ReleaseRecord) -> bytes:
         try:
-            raw = path.read_bytes()
+            raw, digest = self._release_files.read(Path(record.directory) / MANIFEST)
         except OSError:
             raise ReleaseError(
                 f"release {record.id}: its files are no longer where it was written"
             ) from None
-        if _sha256(raw) != record.manifest_sha256:
+        if digest != record.manifest_sha256:
             raise ReleaseError(
                 f"release {record.id}: manifest.json changed since the release; "
                 "run `wresgov release verify`"
             )
-        return raw, dict(json.loads(raw))
+        return raw
 
     def _manifest_artefacts(self, record: ReleaseRecord) -> tuple[ArtefactInfo, ...]:
-        raw, manifest = self._manifest(record)
-        listed = [
-            ArtefactInfo(
-                str(item["path"]),
-                str(item["sha256"]),
-                int(item["size"]),
-                media_type(str(item["path"])),
+        raw = self._manifest(record)
+        try:
+            signature: tuple[bytes, str] | None = self._release_files.read(
+                Path(record.directory) / SIGNATURE
             )
-            for item in manifest.get("artefacts", [])
-        ]
-        listed.append(
-            ArtefactInfo(MANIFEST, _sha256(raw), len(raw), media_type(MANIFEST))
-        )
-        signature = Path(record.directory) / SIGNATURE
-        if signature.is_file():
-            data = signature.read_bytes()
-            listed.append(
-                ArtefactInfo(SIGNATURE, _sha256(data), len(data), media_type(SIGNATURE))
-            )
-        return tuple(sorted(listed, key=lambda a: a.path))
+        except OSError:
+            signature = None
+        return _listing(raw, signature)
 
     def _read_artefact(self, view: ReleaseView, path: str) -> Artefact:
         record = view.record
@@ -311,10 +307,10 @@ class OutputActions(RequestActions):
         if info is None:
             raise NotFoundError(f"release {record.id} has no file {path!r}")
         try:
-            data = (Path(record.directory) / info.path).read_bytes()
+            data, digest = self._release_files.read(Path(record.directory) / info.path)
         except OSError:
             raise ReleaseError(f"release {record.id}: {info.path} is missing") from None
-        if _sha256(data) != info.sha256:
+        if digest != info.sha256:
             raise ReleaseError(
                 f"release {record.id}: {info.path} changed since the release; "
                 "run `wresgov release verify`"
@@ -362,6 +358,33 @@ class OutputActions(RequestActions):
             detail={"cells": result.cells, "unsafe": len(result.unsafe), "safe": result.safe},
         )  # fmt: skip
         return result
+
+
+@lru_cache(maxsize=MAX_LISTINGS)
+def _listing(
+    manifest: bytes, signature: tuple[bytes, str] | None
+) -> tuple[ArtefactInfo, ...]:
+    """The files a release serves: the manifest's artefacts, itself, its signature.
+
+    Cached: the bytes come from ``VerifiedFiles``, the same object while the file
+    is unchanged, so a lookup costs no more than comparing two references.
+    """
+    listed = [
+        ArtefactInfo(
+            str(item["path"]),
+            str(item["sha256"]),
+            int(item["size"]),
+            media_type(str(item["path"])),
+        )
+        for item in json.loads(manifest).get("artefacts", [])
+    ]
+    listed.append(
+        ArtefactInfo(MANIFEST, _sha256(manifest), len(manifest), media_type(MANIFEST))
+    )
+    if signature is not None:
+        data, digest = signature
+        listed.append(ArtefactInfo(SIGNATURE, digest, len(data), media_type(SIGNATURE)))
+    return tuple(sorted(listed, key=lambda a: a.path))
 
 
 def _access_view(request: RequestSummary) -> RequestView:

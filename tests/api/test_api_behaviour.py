@@ -128,8 +128,9 @@ def test_a_file_changed_on_disk_is_refused(client: TestClient, world: World) -> 
     record = client.get(f"/v1/releases/{world.release_id}", headers=auth).json()
     directory = Path(world.settings.resolved_release_dir) / world.release_id
     target = directory / "tables" / "staff_by_group.csv"
-    target.write_text(target.read_text().replace("<10", "6"))
     url = f"/v1/releases/{world.release_id}/files/tables/staff_by_group.csv"
+    assert client.get(url, headers=auth).status_code == 200  # now held in memory
+    target.write_text(target.read_text().replace("<10", "6"))
     response = client.get(url, headers=auth)
     assert response.status_code == 409
     assert response.json()["type"].endswith("#release-unavailable")
