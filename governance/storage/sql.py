@@ -267,23 +267,38 @@ class SqlStore:
             yield SqlTransaction(connection, self.dialect)
 
     @contextmanager
-    def reading(self) -> Iterator[SqlTransaction]:
-        """For a few reads that need no transaction: on PostgreSQL they run in
-        autocommit, sparing the BEGIN and COMMIT round trips (each statement sees
-        committed data; read one row per statement, or join); on SQLite, as
-        :meth:`transaction`. Never write through it."""
+    def reading(self) -> Iterator[SqlReads]:
+        """For the reads behind every API call, which need no transaction: on
+        PostgreSQL they run in autocommit on a pooled connection, sparing the BEGIN
+        and COMMIT round trips (each statement sees committed data; read one row per
+        statement, or join); on SQLite, as :meth:`transaction`."""
         if self.dialect != "postgresql" or not self._schema_checked:
             with self.transaction() as tx:
                 yield tx
             return
         try:
-            with self._engine.connect() as connection:
-                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-                yield SqlTransaction(connection, self.dialect)
+            pooled = self._engine.raw_connection()
         except OperationalError as exc:
             raise ConfigError(
                 f"database error on {self.display_url} ({type(exc.orig).__name__})"
             ) from None
+        driver = pooled.driver_connection
+        errors = self._engine.dialect.loaded_dbapi
+        try:
+            driver.autocommit = True  # type: ignore[union-attr]  # psycopg's
+            try:
+                yield SqlReads(driver, self.dialect)
+            finally:
+                driver.autocommit = False  # type: ignore[union-attr]  # as lent
+        except errors.Error as exc:
+            pooled.invalidate()  # in an unknown state: never lent again
+            if isinstance(exc, errors.OperationalError):
+                raise ConfigError(
+                    f"database error on {self.display_url} ({type(exc).__name__})"
+                ) from None
+            raise
+        finally:
+            pooled.close()
 
     @staticmethod
     def _version_in(connection: sa.Connection) -> int | None:
@@ -452,12 +467,87 @@ def _grant(row: sa.Row[Any]) -> Grant:
     )
 
 
-class SqlTransaction:
+class SqlReads:
+    """The reads behind every API call, as fixed SQL straight through the driver."""
+
+    def __init__(self, driver: Any, dialect: str) -> None:
+        self._driver = driver
+        self._dialect = dialect
+
+    def principal_by_token(
+        self, token_id: str
+    ) -> tuple[Principal, str | None, list[Grant]] | None:
+        """The token's principal, its stored token hash and its grants (one query)."""
+        rows = self._driver_rows(_PRINCIPAL_WITH_GRANTS, (token_id,))
+        if not rows:
+            return None
+        first = rows[0]
+        grants = []
+        for row in rows:
+            if row[4] is None:
+                continue
+            valid_from = _stored_time(row[8])
+            assert valid_from is not None  # noqa: S101 - NOT NULL column
+            grants.append(
+                Grant(
+                    principal_id=row[5], role=row[6], body=row[7],
+                    valid_from=valid_from, valid_until=_stored_time(row[9]),
+                    revoked_at=_stored_time(row[10]), id=row[4],
+                )
+            )  # fmt: skip
+        return Principal(first[0], first[1], bool(first[2])), first[3], grants
+
+    def released_requests(
+        self, release_id: str | None = None
+    ) -> list[tuple[ReleaseRecord, RequestSummary]]:
+        """Releases (one, or all) with a summary of their requests, in one query."""
+        if release_id is None:
+            rows = self._driver_rows(_RELEASED_REQUESTS + _RELEASES_ORDER, ())
+        else:
+            rows = self._driver_rows(
+                _RELEASED_REQUESTS + " WHERE r.id = %s" + _RELEASES_ORDER,
+                (release_id,),
+            )
+        found = []
+        for row in rows:
+            created_at = _stored_time(row[4])
+            assert created_at is not None  # noqa: S101 - NOT NULL column
+            found.append(
+                (
+                    ReleaseRecord(
+                        row[0], row[1], row[2], row[3], created_at,
+                        _stored_time(row[5]),
+                    ),
+                    RequestSummary(
+                        id=row[1], requester=row[6], purpose=row[7], body=row[8],
+                        period=row[9], state=row[10],
+                        approvals=tuple(str(p) for p, _ in json.loads(row[11])),
+                        evidence=row[12],
+                    ),
+                )
+            )  # fmt: skip
+        return found
+
+    def _driver_rows(
+        self, sql: str, parameters: tuple[object, ...]
+    ) -> list[tuple[Any, ...]]:
+        """Run fixed SQL (``%s`` marks) through the driver; every row."""
+        if self._dialect != "postgresql":
+            sql = sql.replace("%s", "?")
+        cursor = self._driver.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+class SqlTransaction(SqlReads):
     """One database transaction; see ``governance.storage.base.Transaction``."""
 
     def __init__(self, connection: sa.Connection, dialect: str) -> None:
+        super().__init__(connection.connection.driver_connection, dialect)
         self._connection = connection
-        self._dialect = dialect
         driver = connection.dialect.dbapi
         assert driver is not None  # noqa: S101 - a connected dialect has its driver
         self._integrity_errors: type[Exception] = driver.IntegrityError
@@ -694,51 +784,6 @@ class SqlTransaction:
     def releases_of(self, request_id: int) -> list[ReleaseRecord]:
         return self._releases(schema.releases.c.request_id == request_id)
 
-    def released_requests(
-        self, release_id: str | None = None
-    ) -> list[tuple[ReleaseRecord, RequestSummary]]:
-        """Releases (one, or all) with a summary of their requests, in one query."""
-        if release_id is None:
-            rows = self._driver_rows(_RELEASED_REQUESTS + _RELEASES_ORDER, ())
-        else:
-            rows = self._driver_rows(
-                _RELEASED_REQUESTS + " WHERE r.id = %s" + _RELEASES_ORDER,
-                (release_id,),
-            )
-        found = []
-        for row in rows:
-            created_at = _stored_time(row[4])
-            assert created_at is not None  # noqa: S101 - NOT NULL column
-            found.append(
-                (
-                    ReleaseRecord(
-                        row[0], row[1], row[2], row[3], created_at,
-                        _stored_time(row[5]),
-                    ),
-                    RequestSummary(
-                        id=row[1], requester=row[6], purpose=row[7], body=row[8],
-                        period=row[9], state=row[10],
-                        approvals=tuple(str(p) for p, _ in json.loads(row[11])),
-                        evidence=row[12],
-                    ),
-                )
-            )  # fmt: skip
-        return found
-
-    def _driver_rows(
-        self, sql: str, parameters: tuple[object, ...]
-    ) -> list[tuple[Any, ...]]:
-        """Run fixed SQL (``%s`` marks) through the driver; every row."""
-        if self._dialect != "postgresql":
-            sql = sql.replace("%s", "?")
-        driver = self._connection.connection.driver_connection
-        cursor = driver.cursor()  # type: ignore[union-attr]  # a DBAPI connection
-        try:
-            cursor.execute(sql, parameters)
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
-
     def _releases(self, where: sa.ColumnElement[bool]) -> list[ReleaseRecord]:
         rows = self._connection.execute(
             sa.select(schema.releases)
@@ -796,29 +841,6 @@ class SqlTransaction:
             sa.select(schema.principals).where(schema.principals.c.id == principal_id)
         ).first()
         return None if row is None else Principal(row.id, row.name, row.active)
-
-    def principal_by_token(
-        self, token_id: str
-    ) -> tuple[Principal, str | None, list[Grant]] | None:
-        """The token's principal, its stored token hash and its grants (one query)."""
-        rows = self._driver_rows(_PRINCIPAL_WITH_GRANTS, (token_id,))
-        if not rows:
-            return None
-        first = rows[0]
-        grants = []
-        for row in rows:
-            if row[4] is None:
-                continue
-            valid_from = _stored_time(row[8])
-            assert valid_from is not None  # noqa: S101 - NOT NULL column
-            grants.append(
-                Grant(
-                    principal_id=row[5], role=row[6], body=row[7],
-                    valid_from=valid_from, valid_until=_stored_time(row[9]),
-                    revoked_at=_stored_time(row[10]), id=row[4],
-                )
-            )  # fmt: skip
-        return Principal(first[0], first[1], bool(first[2])), first[3], grants
 
     def principals(self) -> list[Principal]:
         rows = self._connection.execute(
