@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Final
 
 from governance.access import Subject as Caller
@@ -59,12 +61,13 @@ _MEDIA_TYPES: Final = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CatalogueView:
-    """The tables one may request, and the named packs."""
+    """The tables one may request, and the named packs (one shared, unchanging
+    instance: front ends may keep what they render from it while it is the same)."""
 
     catalogue: Catalogue
-    packs: dict[str, tuple[TableSpec, ...]]
+    packs: Mapping[str, tuple[TableSpec, ...]]
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,12 @@ class OutputActions(RequestActions):
         actor = self._authorise(
             caller, "catalogue.read", action="policy.read", resource="catalogue"
         )
-        catalogue = load_catalogue()
-        packs = {name: tuple(pack_specs(name)) for name in sorted(PACKS)}
+        view = _catalogue_view()
         self._record_read(
             actor, "policy.read", resource="catalogue",
-            detail={"tables": len(catalogue.tables)},
+            detail={"tables": len(view.catalogue.tables)},
         )  # fmt: skip
-        return CatalogueView(catalogue, packs)
+        return view
 
     def policies(self, caller: Caller) -> list[PolicyView]:
         """Every policy file in the policy directory, with its SHA-256."""
@@ -358,6 +360,13 @@ class OutputActions(RequestActions):
             detail={"cells": result.cells, "unsafe": len(result.unsafe), "safe": result.safe},
         )  # fmt: skip
         return result
+
+
+@cache
+def _catalogue_view() -> CatalogueView:
+    """The shipped catalogue and its packs, built once (both are fixed in code)."""
+    packs = {name: tuple(pack_specs(name)) for name in sorted(PACKS)}
+    return CatalogueView(load_catalogue(), MappingProxyType(packs))
 
 
 @lru_cache(maxsize=MAX_LISTINGS)

@@ -267,6 +267,25 @@ def test_policies_and_catalogue(client: TestClient, world: World) -> None:
     assert "wres-representation" in catalogue["packs"] and catalogue["indicators"]
 
 
+def test_the_catalogue_is_encoded_once_and_every_read_audited(
+    client: TestClient, world: World
+) -> None:
+    def reads() -> int:
+        query = AuditQuery(action="policy.read", resource="catalogue")
+        with world.service.store.transaction() as tx:
+            return len(tx.audit_entries(query))
+
+    before = reads()
+    auth = world.auth("publisher")
+    first, second = (client.get("/v1/catalogue", headers=auth) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.headers["content-type"] == "application/json"
+    assert first.content == second.content
+    assert reads() == before + 2
+    denied = client.get("/v1/catalogue", headers=world.auth("downstream"))
+    assert denied.status_code == 403 and b"indicators" not in denied.content
+
+
 def test_a_streamed_body_is_cut_off_at_the_limit(world: World) -> None:
     def chunks() -> Iterator[bytes]:
         for _ in range(10):
