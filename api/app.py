@@ -32,7 +32,8 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import schemas
@@ -61,8 +62,6 @@ WORKER_THREADS: Final = 16
 _DOWNLOAD_CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
 )
-
-_bearer = HTTPBearer(auto_error=False, description="A wresgov token (wgv_...).")
 
 
 class Api:
@@ -133,17 +132,27 @@ class Credential:
     token: str | None = field(repr=False)
 
 
-async def _credential(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Credential:
-    """Apply the rate limit; authentication happens with the service call."""
-    api: Api = request.app.state.api
-    client = request.client.host if request.client else None
-    wait = api.limiter.take(rate_key(request.headers.get("authorization"), client))
-    if wait is not None:
-        raise RateLimitedError(wait)
-    return Credential(credentials.credentials if credentials is not None else None)
+class _Bearer(HTTPBearer):
+    """The presented bearer token, after the rate limit; ``Api.act`` authenticates
+    it with the service call. (One dependency rather than a second one over
+    ``HTTPBearer``: FastAPI's dependency resolution is a good part of a request.)"""
+
+    async def __call__(  # type: ignore[override]  # a Credential, never None
+        self, request: HTTPConnection
+    ) -> Credential:
+        credentials = await super().__call__(request)
+        api: Api = request.app.state.api
+        client = request.client.host if request.client else None
+        wait = api.limiter.take(rate_key(request.headers.get("authorization"), client))
+        if wait is not None:
+            raise RateLimitedError(wait)
+        return Credential(credentials.credentials if credentials is not None else None)
+
+
+# The scheme keeps HTTPBearer's name in the OpenAPI document.
+_bearer = _Bearer(
+    auto_error=False, scheme_name="HTTPBearer", description="A wresgov token (wgv_...)."
+)
 
 
 #: A request's id in a path (a stored row id: larger ones cannot exist).
@@ -152,7 +161,7 @@ RequestId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 ReleaseId = Annotated[str, Path(min_length=1, max_length=40)]
 
 #: The credential a request presented; ``Api.act`` authenticates it (401, audited).
-Who = Annotated[Credential, Depends(_credential)]
+Who = Annotated[Credential, Depends(_bearer)]
 
 
 def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI:
