@@ -92,8 +92,8 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 
 
 #: Connections a PostgreSQL store keeps open, and how many more it may open at once.
-POOL_SIZE: Final = 18
-POOL_OVERFLOW: Final = 2
+POOL_SIZE: Final = 10
+POOL_OVERFLOW: Final = 5
 #: A pooled connection idle for longer than this (seconds) is pinged before use.
 PING_AFTER: Final = 1.0
 
