@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import gc
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -508,6 +509,19 @@ def _upload_name(filename: str | None) -> str:
     return printable or "upload.csv"
 
 
+def ready_to_serve(app: FastAPI) -> FastAPI:
+    """Move what start-up made out of the garbage collector's way; the app.
+
+    A full collection walks every object that survived start-up (about 120,000:
+    modules, models, routes), holding the GIL: 60 to 180 ms per collection under the
+    bench, a stall for every request in the process. Frozen, they are not walked
+    again (nor freed; they live as long as the process anyway).
+    """
+    gc.collect()
+    gc.freeze()
+    return app
+
+
 def app_from_environment() -> FastAPI:
     """The application configured from ``WRESGOV_*`` variables (uvicorn's factory)."""
     import os
@@ -517,4 +531,4 @@ def app_from_environment() -> FastAPI:
 
     settings = load_settings(os.environ)
     configure(renderer=settings.log_format, level=settings.log_level)
-    return create_app(settings)
+    return ready_to_serve(create_app(settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
+from api.app import ready_to_serve
 from audit import AuditEntry, verify
 from governance.models import AuditQuery
 from tests.api.conftest import World
@@ -284,6 +286,15 @@ def test_the_catalogue_is_encoded_once_and_every_read_audited(
     assert reads() == before + 2
     denied = client.get("/v1/catalogue", headers=world.auth("downstream"))
     assert denied.status_code == 403 and b"indicators" not in denied.content
+
+
+def test_a_served_app_has_its_start_up_objects_frozen(world: World) -> None:
+    app = create_app(world.settings, service=world.service)
+    try:
+        assert ready_to_serve(app) is app
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # the test process's objects back to the collector
 
 
 def test_a_streamed_body_is_cut_off_at_the_limit(world: World) -> None:
