@@ -288,6 +288,25 @@ def test_the_catalogue_is_encoded_once_and_every_read_audited(
     assert denied.status_code == 403 and b"indicators" not in denied.content
 
 
+def test_a_revoked_token_fails_on_its_very_next_request(
+    client: TestClient, world: World
+) -> None:
+    admin = world.service.caller_for("admin")
+    token = world.service.add_principal(admin, "short-lived", role="downstream")
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/v1/releases/{world.release_id}/files/manifest.json"
+    assert client.get(url, headers=auth).status_code == 200
+    world.service.revoke_principal(admin, "short-lived")
+    refused = client.get(url, headers=auth)
+    assert (
+        refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    )
+    query = AuditQuery(action="authenticate", outcome="deny")
+    with world.service.store.transaction() as tx:
+        last = tx.audit_entries(query)[-1]
+    assert json.loads(last.detail)["reason"] == "unknown_token"
+
+
 def test_a_served_app_has_its_start_up_objects_frozen(world: World) -> None:
     app = create_app(world.settings, service=world.service)
     try:
