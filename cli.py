@@ -829,9 +829,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         "log_level": "warning",
     }
     if workers == 1:
-        from api import create_app
+        from api.app import create_app, ready_to_serve
 
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(ready_to_serve(create_app(settings)), **common)
         return
     # Worker processes build their own app from the environment.
     os.environ["WRESGOV_HOME"] = str(settings.home)

@@ -6,7 +6,10 @@ ingested by each body's data manager, a request approved and released), starts
 ``--seconds``: each downstream tool downloads the release's files (CSV, XLSX, JSON,
 manifest) and each analyst alternates between reading the catalogue and downloading.
 Every request is authenticated and audited, as in production. Then the audit chain is
-verified. Prints requests/s, p50/p90/p99/max latency and the verification.
+verified. Prints requests/s, p50/p90/p99/max latency, the CPU time the server
+processes and the bench database's PostgreSQL backends used during the load (per
+request: on a busy machine this is steadier than wall-clock figures; read from
+``/proc``, Linux only), the load averages, and the verification.
 
 Target (issue 6): p99 at most 100 ms with 50 clients; the chain verifies after.
 
@@ -185,6 +188,60 @@ def _wrk(
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, command line)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            found[int(entry.name)] = (parent, command.decode(errors="replace"))
+    return found
+
+
+def _cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User plus system CPU seconds of one process (0 once it has gone), with those
+    of its children that have exited when ``children``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(v) for v in fields[11 : 15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_use(server: int) -> tuple[float, float]:
+    """CPU seconds so far of the server's process tree and of the PostgreSQL server.
+
+    PostgreSQL's figure is every one of its processes plus the backends that have
+    exited (counted in their parent), so it includes any other database's work.
+    """
+    processes = _processes()
+    tree, grew = {server}, True
+    while grew:
+        more = {p for p, (parent, _) in processes.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    postgres = {p for p, (_, cmd) in processes.items() if cmd.startswith("postgres:")}
+    postmasters = {processes[p][0] for p in postgres}
+    return (
+        sum(map(_cpu_seconds, tree)),
+        sum(map(_cpu_seconds, postgres))
+        + sum(_cpu_seconds(p, children=True) for p in postmasters),
+    )
+
+
+def _wrk_requests(report: str) -> int:
+    for line in report.splitlines():
+        if " requests in " in line:
+            return int(line.split()[0])
+    return 0
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -238,12 +295,17 @@ def main() -> int:
             f"server: {args.workers} process(es) on PostgreSQL; {args.clients} clients"
             f" for {args.seconds:.0f} s; release {release_id} with {len(files)} files"
         )
+        cpu_before = _cpu_use(server.pid)
         if args.client == "wrk":
             report = _wrk(base, tokens, files, args.clients, args.seconds)
+            requests = _wrk_requests(report)
         else:
             latencies, statuses, elapsed = asyncio.run(
                 _load(base, tokens, files, args.seconds)
             )
+            requests = len(latencies)
+        cpu_after = _cpu_use(server.pid)
+        load = os.getloadavg()
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -260,6 +322,14 @@ def main() -> int:
             f"   p90 {_percentile(ms, 0.90):.1f}   p99 {_percentile(ms, 0.99):.1f}"
             f"   max {max(ms):.1f}   mean {statistics.fmean(ms):.1f}"
         )
+    server_cpu, database_cpu = (
+        a - b for a, b in zip(cpu_after, cpu_before, strict=True)
+    )
+    print(
+        f"  CPU         server {server_cpu:.1f} s + PostgreSQL {database_cpu:.1f} s"
+        f" = {1000 * (server_cpu + database_cpu) / max(requests, 1):.2f} ms/request"
+        f"   load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
     service = Service(Settings(home=home, database_url=url))
     started = time.perf_counter()
     verified = service.verify_audit(service.caller_for("ig-1"))

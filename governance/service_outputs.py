@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache, cached_property, lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Final
+from types import MappingProxyType
+from typing import Final
 
 from governance.access import Subject as Caller
 from governance.errors import (
@@ -32,13 +35,16 @@ from governance.sdc.check import CheckResult, check_table
 from governance.sdc.policy import list_policies, load_policy
 from governance.sdc.structure import parse_structure
 from governance.sdc.tidy import parse_tidy_csv
-from governance.service_requests import RequestActions
+from governance.service_requests import RequestActions, recorded_view
 from governance.tablespec import TableSpec
+from governance.verified_files import VerifiedFiles
 from governance.workflow import check_release_access
 
 #: Files of a release directory that are served besides the manifest's artefacts.
 MANIFEST: Final = "manifest.json"
 SIGNATURE: Final = "manifest.sig"
+#: Parsed manifests kept (least recently used out first).
+MAX_LISTINGS: Final = 256
 #: The largest table or structure an ad-hoc check accepts (bytes).
 MAX_CHECK_BYTES: Final = 5 * 1024 * 1024
 
@@ -55,12 +61,13 @@ _MEDIA_TYPES: Final = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CatalogueView:
-    """The tables one may request, and the named packs."""
+    """The tables one may request, and the named packs (one shared, unchanging
+    instance: front ends may keep what they render from it while it is the same)."""
 
     catalogue: Catalogue
-    packs: dict[str, tuple[TableSpec, ...]]
+    packs: Mapping[str, tuple[TableSpec, ...]]
 
 
 @dataclass(frozen=True)
@@ -122,13 +129,12 @@ class OutputActions(RequestActions):
         actor = self._authorise(
             caller, "catalogue.read", action="policy.read", resource="catalogue"
         )
-        catalogue = load_catalogue()
-        packs = {name: tuple(pack_specs(name)) for name in sorted(PACKS)}
+        view = _catalogue_view()
         self._record_read(
             actor, "policy.read", resource="catalogue",
-            detail={"tables": len(catalogue.tables)},
+            detail={"tables": len(view.catalogue.tables)},
         )  # fmt: skip
-        return CatalogueView(catalogue, packs)
+        return view
 
     def policies(self, caller: Caller) -> list[PolicyView]:
         """Every policy file in the policy directory, with its SHA-256."""
@@ -191,11 +197,11 @@ class OutputActions(RequestActions):
             )
         visible = []
         with self.store.reading() as tx:
-            officers: dict[str, Caller | None] = {}
             for release, request in tx.released_requests():
                 if release.revoked_at is not None:
                     continue
-                view = self._view(tx, request, officers)
+                # released (or revoked): its approvals are history, no lookups
+                view = recorded_view(request)
                 try:
                     check_release_access(view, caller)
                 except AccessDeniedError:
@@ -240,8 +246,8 @@ class OutputActions(RequestActions):
         if len(release_id) <= 40:
             with self.store.reading() as tx:
                 found = tx.released_requests(release_id)
-                if found:
-                    access = self._view(tx, found[0][1])
+                if found:  # released or revoked: the recorded approvals
+                    access = recorded_view(found[0][1])
         if not found:
             raise NotFoundError(f"no release {release_id!r}")
         record, request = found[0]
@@ -269,42 +275,34 @@ class OutputActions(RequestActions):
         )
         return view, artefact
 
-    def _manifest(self, record: ReleaseRecord) -> tuple[bytes, dict[str, Any]]:
-        path = Path(record.directory) / MANIFEST
+    @cached_property
+    def _release_files(self) -> VerifiedFiles:
+        """Release files with their SHA-256, kept while unchanged on disk."""
+        return VerifiedFiles()
+
+    def _manifest(self, record: ReleaseRecord) -> bytes:
         try:
-            raw = path.read_bytes()
+            raw, digest = self._release_files.read(Path(record.directory) / MANIFEST)
         except OSError:
             raise ReleaseError(
                 f"release {record.id}: its files are no longer where it was written"
             ) from None
-        if _sha256(raw) != record.manifest_sha256:
+        if digest != record.manifest_sha256:
             raise ReleaseError(
                 f"release {record.id}: manifest.json changed since the release; "
                 "run `wresgov release verify`"
             )
-        return raw, dict(json.loads(raw))
+        return raw
 
     def _manifest_artefacts(self, record: ReleaseRecord) -> tuple[ArtefactInfo, ...]:
-        raw, manifest = self._manifest(record)
-        listed = [
-            ArtefactInfo(
-                str(item["path"]),
-                str(item["sha256"]),
-                int(item["size"]),
-                media_type(str(item["path"])),
+        raw = self._manifest(record)
+        try:
+            signature: tuple[bytes, str] | None = self._release_files.read(
+                Path(record.directory) / SIGNATURE
             )
-            for item in manifest.get("artefacts", [])
-        ]
-        listed.append(
-            ArtefactInfo(MANIFEST, _sha256(raw), len(raw), media_type(MANIFEST))
-        )
-        signature = Path(record.directory) / SIGNATURE
-        if signature.is_file():
-            data = signature.read_bytes()
-            listed.append(
-                ArtefactInfo(SIGNATURE, _sha256(data), len(data), media_type(SIGNATURE))
-            )
-        return tuple(sorted(listed, key=lambda a: a.path))
+        except OSError:
+            signature = None
+        return _listing(raw, signature)
 
     def _read_artefact(self, view: ReleaseView, path: str) -> Artefact:
         record = view.record
@@ -312,10 +310,10 @@ class OutputActions(RequestActions):
         if info is None:
             raise NotFoundError(f"release {record.id} has no file {path!r}")
         try:
-            data = (Path(record.directory) / info.path).read_bytes()
+            data, digest = self._release_files.read(Path(record.directory) / info.path)
         except OSError:
             raise ReleaseError(f"release {record.id}: {info.path} is missing") from None
-        if _sha256(data) != info.sha256:
+        if digest != info.sha256:
             raise ReleaseError(
                 f"release {record.id}: {info.path} changed since the release; "
                 "run `wresgov release verify`"
@@ -363,6 +361,40 @@ class OutputActions(RequestActions):
             detail={"cells": result.cells, "unsafe": len(result.unsafe), "safe": result.safe},
         )  # fmt: skip
         return result
+
+
+@cache
+def _catalogue_view() -> CatalogueView:
+    """The shipped catalogue and its packs, built once (both are fixed in code)."""
+    packs = {name: tuple(pack_specs(name)) for name in sorted(PACKS)}
+    return CatalogueView(load_catalogue(), MappingProxyType(packs))
+
+
+@lru_cache(maxsize=MAX_LISTINGS)
+def _listing(
+    manifest: bytes, signature: tuple[bytes, str] | None
+) -> tuple[ArtefactInfo, ...]:
+    """The files a release serves: the manifest's artefacts, itself, its signature.
+
+    Cached: the bytes come from ``VerifiedFiles``, the same object while the file
+    is unchanged, so a lookup costs no more than comparing two references.
+    """
+    listed = [
+        ArtefactInfo(
+            str(item["path"]),
+            str(item["sha256"]),
+            int(item["size"]),
+            media_type(str(item["path"])),
+        )
+        for item in json.loads(manifest).get("artefacts", [])
+    ]
+    listed.append(
+        ArtefactInfo(MANIFEST, _sha256(manifest), len(manifest), media_type(MANIFEST))
+    )
+    if signature is not None:
+        data, digest = signature
+        listed.append(ArtefactInfo(SIGNATURE, digest, len(data), media_type(SIGNATURE)))
+    return tuple(sorted(listed, key=lambda a: a.path))
 
 
 def _any_role(caller: Caller, permission: str) -> str | None:

@@ -174,21 +174,11 @@ class RequestActions(AuditActions):
         manifest lists those it was made on), and are all kept in the view.
         ``officers`` caches the officers looked up, across the views of one call.
         """
-        approvers = (
-            tuple(principal for principal, _ in request.approvals)
-            if isinstance(request, RequestRecord)
-            else request.approvals
-        )
-        if request.state in _AWAITING_RELEASE:
-            approvers = self._standing(tx, approvers, request.body, officers)
-        return RequestView(
-            id=request.id,
-            requester_id=request.requester,
-            state=request.state,  # type: ignore[arg-type]  # stored from State values
-            body=request.body,
-            approvals=approvers,
-            evidence=request.evidence,  # type: ignore[arg-type]  # stored Evidence
-        )
+        view = recorded_view(request)
+        if request.state not in _AWAITING_RELEASE:
+            return view
+        standing = self._standing(tx, view.approvals, request.body, officers)
+        return replace(view, approvals=standing)
 
     def _standing(
         self,
@@ -806,6 +796,25 @@ def _scope(spec: TableSpec, body: str | None) -> TableSpec:
     return spec.model_copy(update={"filters": filters})
 
 
+def recorded_view(request: RequestRecord | RequestSummary) -> RequestView:
+    """A request's view with every recorded approval, standing or not.
+
+    The workflow's view for a request no longer awaiting its release (released,
+    revoked, ...), whose approvals are history; ``RequestActions._view`` narrows a
+    request that still awaits its release to its standing approvals.
+    """
+    return RequestView(
+        id=request.id,
+        requester_id=request.requester,
+        state=request.state,  # type: ignore[arg-type]  # stored from State values
+        body=request.body,
+        approvals=tuple(principal for principal, _ in request.approvals)
+        if isinstance(request, RequestRecord)
+        else request.approvals,
+        evidence=request.evidence,  # type: ignore[arg-type]  # stored Evidence
+    )
+
+
 def _table(spec: TableSpec, counts: dict[tuple[str, ...], int]) -> Table:
     dimensions = []
     for name in spec.dimensions:
@@ -827,4 +836,4 @@ def _digest(digests: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(digests)).encode()).hexdigest()
 
 
-__all__ = ["CheckOutcome", "RequestActions", "RequestInfo"]
+__all__ = ["CheckOutcome", "RequestActions", "RequestInfo", "recorded_view"]

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DisconnectionError,
     IntegrityError,
     OperationalError,
     SQLAlchemyError,
@@ -90,6 +92,17 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
+#: Connections a PostgreSQL store keeps open, and how many more it may open at once.
+POOL_SIZE: Final = 10
+POOL_OVERFLOW: Final = 5
+#: A pooled connection idle for longer than this (seconds) is pinged before use.
+PING_AFTER: Final = 1.0
+
+
+def _mark_idle(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
 class SqlStore:
     """A store in one SQLite file or one PostgreSQL database."""
 
@@ -109,7 +122,29 @@ class SqlStore:
             event.listen(self._engine, "connect", _sqlite_pragmas)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
-            self._engine = sa.create_engine(self._url, pool_pre_ping=True)
+            # Enough pooled connections for the API's worker threads and the audit
+            # writer: a busy server reuses them rather than opening (and PostgreSQL
+            # forking a backend for) a connection per request.
+            self._engine = sa.create_engine(
+                self._url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+            )
+            event.listen(self._engine, "connect", _mark_idle)
+            event.listen(self._engine, "checkin", _mark_idle)
+            event.listen(self._engine, "checkout", self._ping_if_idle)
+
+    def _ping_if_idle(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        """Check a connection that sat idle before handing it out (a restarted
+        server has closed it); one busy a moment ago is used without a round trip.
+
+        Raises:
+            DisconnectionError: the pool then replaces the connection and retries.
+        """
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER:
+            return
+        try:
+            self._engine.dialect.do_ping(dbapi_connection)
+        except self._engine.dialect.loaded_dbapi.Error:
+            raise DisconnectionError() from None
 
     @property
     def display_url(self) -> str:
@@ -239,18 +274,34 @@ class SqlStore:
             yield SqlTransaction(connection, self.dialect)
 
     @contextmanager
-    def reading(self) -> Iterator[SqlTransaction]:
-        """For a few reads that need no transaction: on PostgreSQL they run in
-        autocommit, sparing the BEGIN and COMMIT round trips (each statement sees
-        committed data; read one row per statement, or join); on SQLite, as
-        :meth:`transaction`. Never write through it."""
+    def reading(self) -> Iterator[SqlReads]:
+        """For the reads behind every API call, which need no transaction: on
+        PostgreSQL they run in autocommit on a pooled connection, sparing the BEGIN
+        and COMMIT round trips (each statement sees committed data; read one row per
+        statement, or join); on SQLite, as :meth:`transaction`."""
         if self.dialect != "postgresql" or not self._schema_checked:
             with self.transaction() as tx:
                 yield tx
             return
-        with self._database_errors(), self._engine.connect() as connection:
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            yield SqlTransaction(connection, self.dialect)
+        with self._database_errors():
+            pooled = self._engine.raw_connection()
+        driver = pooled.driver_connection
+        errors = self._engine.dialect.loaded_dbapi
+        try:
+            driver.autocommit = True  # type: ignore[union-attr]  # psycopg's
+            try:
+                yield SqlReads(driver, self.dialect)
+            finally:
+                driver.autocommit = False  # type: ignore[union-attr]  # as lent
+        except errors.Error as exc:
+            pooled.invalidate()  # in an unknown state: never lent again
+            if isinstance(exc, errors.OperationalError):
+                raise ConfigError(
+                    f"database error on {self.display_url} ({type(exc).__name__})"
+                ) from None
+            raise
+        finally:
+            pooled.close()
 
     @staticmethod
     def _version_in(connection: sa.Connection) -> int | None:
@@ -329,6 +380,21 @@ def _extract_info(row: sa.Row[Any]) -> ExtractInfo:
 
 _READ_HEAD = "SELECT size, head_hash FROM audit_head WHERE id = 1"
 _LOCK_HEAD = _READ_HEAD + " FOR UPDATE"
+# The two reads behind every API call, as fixed SQL for the driver (``%s`` becomes
+# SQLite's ``?``): no statement building or result processing per call, and the
+# same text each time, which psycopg prepares on the server after a few uses.
+_PRINCIPAL_WITH_GRANTS = (
+    "SELECT p.id, p.name, p.active, p.token_hash, g.id, g.principal_id, g.role,"
+    " g.body, g.valid_from, g.valid_until, g.revoked_at"
+    " FROM principals p LEFT OUTER JOIN grants g ON g.principal_id = p.id"
+    " WHERE p.token_id = %s ORDER BY g.id"
+)
+_RELEASED_REQUESTS = (
+    "SELECT r.id, r.request_id, r.directory, r.manifest_sha256, r.created_at,"
+    " r.revoked_at, q.requester, q.purpose, q.body, q.period, q.state, q.approvals,"
+    " q.evidence FROM releases r JOIN requests q ON q.id = r.request_id"
+)
+_RELEASES_ORDER = " ORDER BY r.created_at, r.id"
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -336,6 +402,11 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+def _stored_time(value: datetime | str | None) -> datetime | None:
+    """A time read through the driver: SQLite gives SQLAlchemy's stored text."""
+    return _utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _request_values(record: RequestRecord) -> dict[str, object]:
@@ -409,12 +480,87 @@ def _grant(row: sa.Row[Any]) -> Grant:
     )
 
 
-class SqlTransaction:
+class SqlReads:
+    """The reads behind every API call, as fixed SQL straight through the driver."""
+
+    def __init__(self, driver: Any, dialect: str) -> None:
+        self._driver = driver
+        self._dialect = dialect
+
+    def principal_by_token(
+        self, token_id: str
+    ) -> tuple[Principal, str | None, list[Grant]] | None:
+        """The token's principal, its stored token hash and its grants (one query)."""
+        rows = self._driver_rows(_PRINCIPAL_WITH_GRANTS, (token_id,))
+        if not rows:
+            return None
+        first = rows[0]
+        grants = []
+        for row in rows:
+            if row[4] is None:
+                continue
+            valid_from = _stored_time(row[8])
+            assert valid_from is not None  # noqa: S101 - NOT NULL column
+            grants.append(
+                Grant(
+                    principal_id=row[5], role=row[6], body=row[7],
+                    valid_from=valid_from, valid_until=_stored_time(row[9]),
+                    revoked_at=_stored_time(row[10]), id=row[4],
+                )
+            )  # fmt: skip
+        return Principal(first[0], first[1], bool(first[2])), first[3], grants
+
+    def released_requests(
+        self, release_id: str | None = None
+    ) -> list[tuple[ReleaseRecord, RequestSummary]]:
+        """Releases (one, or all) with a summary of their requests, in one query."""
+        if release_id is None:
+            rows = self._driver_rows(_RELEASED_REQUESTS + _RELEASES_ORDER, ())
+        else:
+            rows = self._driver_rows(
+                _RELEASED_REQUESTS + " WHERE r.id = %s" + _RELEASES_ORDER,
+                (release_id,),
+            )
+        found = []
+        for row in rows:
+            created_at = _stored_time(row[4])
+            assert created_at is not None  # noqa: S101 - NOT NULL column
+            found.append(
+                (
+                    ReleaseRecord(
+                        row[0], row[1], row[2], row[3], created_at,
+                        _stored_time(row[5]),
+                    ),
+                    RequestSummary(
+                        id=row[1], requester=row[6], purpose=row[7], body=row[8],
+                        period=row[9], state=row[10],
+                        approvals=tuple(str(p) for p, _ in json.loads(row[11])),
+                        evidence=row[12],
+                    ),
+                )
+            )  # fmt: skip
+        return found
+
+    def _driver_rows(
+        self, sql: str, parameters: tuple[object, ...]
+    ) -> list[tuple[Any, ...]]:
+        """Run fixed SQL (``%s`` marks) through the driver; every row."""
+        if self._dialect != "postgresql":
+            sql = sql.replace("%s", "?")
+        cursor = self._driver.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+class SqlTransaction(SqlReads):
     """One database transaction; see ``governance.storage.base.Transaction``."""
 
     def __init__(self, connection: sa.Connection, dialect: str) -> None:
+        super().__init__(connection.connection.driver_connection, dialect)
         self._connection = connection
-        self._dialect = dialect
         driver = connection.dialect.dbapi
         assert driver is not None  # noqa: S101 - a connected dialect has its driver
         self._integrity_errors: type[Exception] = driver.IntegrityError
@@ -655,39 +801,6 @@ class SqlTransaction:
     def releases_of(self, request_id: int) -> list[ReleaseRecord]:
         return self._releases(schema.releases.c.request_id == request_id)
 
-    def released_requests(
-        self, release_id: str | None = None
-    ) -> list[tuple[ReleaseRecord, RequestSummary]]:
-        """Releases (one, or all) with a summary of their requests, in one query."""
-        r, q = schema.releases, schema.requests
-        query = (
-            sa.select(
-                r.c.id, r.c.request_id, r.c.directory, r.c.manifest_sha256,
-                r.c.created_at, r.c.revoked_at, q.c.requester, q.c.purpose, q.c.body,
-                q.c.period, q.c.state, q.c.approvals, q.c.evidence,
-            )
-            .select_from(r.join(q, q.c.id == r.c.request_id))
-            .order_by(r.c.created_at, r.c.id)
-        )  # fmt: skip
-        if release_id is not None:
-            query = query.where(r.c.id == release_id)
-        return [
-            (
-                _release(row),
-                RequestSummary(
-                    id=row.request_id,
-                    requester=row.requester,
-                    purpose=row.purpose,
-                    body=row.body,
-                    period=row.period,
-                    state=row.state,
-                    approvals=tuple(str(p) for p, _ in json.loads(row.approvals)),
-                    evidence=row.evidence,
-                ),
-            )
-            for row in self._connection.execute(query)
-        ]
-
     def _releases(self, where: sa.ColumnElement[bool]) -> list[ReleaseRecord]:
         rows = self._connection.execute(
             sa.select(schema.releases)
@@ -745,26 +858,6 @@ class SqlTransaction:
             sa.select(schema.principals).where(schema.principals.c.id == principal_id)
         ).first()
         return None if row is None else Principal(row.id, row.name, row.active)
-
-    def principal_by_token(
-        self, token_id: str
-    ) -> tuple[Principal, str | None, list[Grant]] | None:
-        """The token's principal, its stored token hash and its grants (one query)."""
-        p, g = schema.principals, schema.grants
-        rows = self._connection.execute(
-            sa.select(
-                p.c.id.label("p_id"), p.c.name, p.c.active, p.c.token_hash,
-                *(column for column in g.c),
-            )
-            .select_from(p.outerjoin(g, g.c.principal_id == p.c.id))
-            .where(p.c.token_id == token_id)
-            .order_by(g.c.id)
-        ).all()  # fmt: skip
-        if not rows:
-            return None
-        first = rows[0]
-        grants = [_grant(row) for row in rows if row.id is not None]
-        return Principal(first.p_id, first.name, first.active), first.token_hash, grants
 
     def principals(self) -> list[Principal]:
         rows = self._connection.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
+from api.app import ready_to_serve
 from audit import AuditEntry, verify
 from governance.models import AuditQuery
 from tests.api.conftest import World
@@ -128,8 +130,9 @@ def test_a_file_changed_on_disk_is_refused(client: TestClient, world: World) -> 
     record = client.get(f"/v1/releases/{world.release_id}", headers=auth).json()
     directory = Path(world.settings.resolved_release_dir) / world.release_id
     target = directory / "tables" / "staff_by_group.csv"
-    target.write_text(target.read_text().replace("<10", "6"))
     url = f"/v1/releases/{world.release_id}/files/tables/staff_by_group.csv"
+    assert client.get(url, headers=auth).status_code == 200  # now held in memory
+    target.write_text(target.read_text().replace("<10", "6"))
     response = client.get(url, headers=auth)
     assert response.status_code == 409
     assert response.json()["type"].endswith("#release-unavailable")
@@ -264,6 +267,53 @@ def test_policies_and_catalogue(client: TestClient, world: World) -> None:
     assert client.get("/v1/policies/nope", headers=auth).status_code == 404
     catalogue = client.get("/v1/catalogue", headers=auth).json()
     assert "wres-representation" in catalogue["packs"] and catalogue["indicators"]
+
+
+def test_the_catalogue_is_encoded_once_and_every_read_audited(
+    client: TestClient, world: World
+) -> None:
+    def reads() -> int:
+        query = AuditQuery(action="policy.read", resource="catalogue")
+        with world.service.store.transaction() as tx:
+            return len(tx.audit_entries(query))
+
+    before = reads()
+    auth = world.auth("publisher")
+    first, second = (client.get("/v1/catalogue", headers=auth) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.headers["content-type"] == "application/json"
+    assert first.content == second.content
+    assert reads() == before + 2
+    denied = client.get("/v1/catalogue", headers=world.auth("downstream"))
+    assert denied.status_code == 403 and b"indicators" not in denied.content
+
+
+def test_a_revoked_token_fails_on_its_very_next_request(
+    client: TestClient, world: World
+) -> None:
+    admin = world.service.caller_for("admin")
+    token = world.service.add_principal(admin, "short-lived", role="downstream")
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/v1/releases/{world.release_id}/files/manifest.json"
+    assert client.get(url, headers=auth).status_code == 200
+    world.service.revoke_principal(admin, "short-lived")
+    refused = client.get(url, headers=auth)
+    assert (
+        refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    )
+    query = AuditQuery(action="authenticate", outcome="deny")
+    with world.service.store.transaction() as tx:
+        last = tx.audit_entries(query)[-1]
+    assert json.loads(last.detail)["reason"] == "unknown_token"
+
+
+def test_a_served_app_has_its_start_up_objects_frozen(world: World) -> None:
+    app = create_app(world.settings, service=world.service)
+    try:
+        assert ready_to_serve(app) is app
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # the test process's objects back to the collector
 
 
 def test_a_streamed_body_is_cut_off_at_the_limit(world: World) -> None:

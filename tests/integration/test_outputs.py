@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,32 @@ def test_a_changed_manifest_or_a_missing_file_is_refused(
     shutil.rmtree(directory)
     with pytest.raises(ReleaseError, match="no longer where"):
         service.release(reader, release)
+
+
+def test_a_file_served_before_and_changed_since_is_refused(
+    service: Service, release: str
+) -> None:
+    reader = principal(service, "reader", "downstream")
+    name = "tables/staff_by_group.csv"
+    target = _directory(service, release) / name
+    served = service.release_artefact(reader, release, name).data
+    # Same length, same modification time: only the change time tells.
+    before = target.stat()
+    changed = served.replace(b"<10", b"999", 1)
+    assert changed != served and len(changed) == len(served)
+    target.write_bytes(changed)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(ReleaseError, match="changed since the release"):
+        service.release_artefact(reader, release, name)
+    target.write_bytes(served)  # put back: served again, byte for byte
+    assert service.release_artefact(reader, release, name).data == served
+    (_directory(service, release) / "manifest.sig").unlink()
+    listed = {a.path for a in service.release(reader, release).artefacts}
+    assert "manifest.json" in listed and "manifest.sig" not in listed
+    manifest = _directory(service, release) / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes() + b" ")
+    with pytest.raises(ReleaseError, match=r"manifest\.json changed"):
+        service.release_artefact(reader, release, name)
 
 
 def test_unknown_releases_files_and_out_of_scope_readers(
