@@ -113,3 +113,18 @@ def test_a_batch_without_a_valid_row(tmp_path: Path) -> None:
     columns, problems, _, rows_read, rows_bad = read(path, "recruitment", 3)
     assert [row for row, _, _ in problems] == [1, 2, 3]
     assert (rows_read, rows_bad, columns[0]) == (4, 3, [4])
+
+
+def test_ni_numbers_with_spaces_or_blank(tmp_path: Path) -> None:
+    rows = [make_row("staff", i) for i in range(6)]
+    written = [row["ni_number"] for row in rows]
+    rows[1]["ni_number"] = f"{written[1][:2]} {written[1][2:4]} {written[1][4:]}"
+    rows[2]["ni_number"] = ""
+    path = tmp_path / "staff.csv"
+    path.write_text(extract_text("staff", rows), newline="")
+    columns, problems, _, _, _ = read(path, "staff", 5)
+    pseudonymiser = Pseudonymiser(MasterKey(bytes(32)))
+    assert problems == []
+    assert columns[3] == [
+        None if i == 2 else pseudonymiser.pseudonym("ni", written[i]) for i in range(6)
+    ]
