@@ -32,8 +32,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import compress
-from operator import attrgetter, sub
+from itertools import compress, repeat
+from operator import attrgetter, is_, sub
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
@@ -339,10 +339,13 @@ class RowValidator:
         valid, invalid = memo
         spec = self._specs[index]
         value_adapter = self._adapters[index][1]
-        for position, value in enumerate(out):
-            if value is not None:
-                continue
+        # Only the rows the memo missed (found without a Python loop over the batch).
+        for position in compress(range(len(out)), map(is_, out, repeat(None))):
             text = raw[position]
+            value = valid.get(text)  # validated at an earlier row of this batch
+            if value is not None:
+                out[position] = value
+                continue
             problem = invalid.get(text)
             if problem is None:
                 candidate = text if spec.translate is None else spec.translate(text)
