@@ -32,8 +32,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import compress
-from operator import attrgetter, sub
+from itertools import compress, repeat
+from operator import attrgetter, is_, sub
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
@@ -339,10 +339,13 @@ class RowValidator:
         valid, invalid = memo
         spec = self._specs[index]
         value_adapter = self._adapters[index][1]
-        for position, value in enumerate(out):
-            if value is not None:
-                continue
+        # Only the rows the memo missed (found without a Python loop over the batch).
+        for position in compress(range(len(out)), map(is_, out, repeat(None))):
             text = raw[position]
+            value = valid.get(text)  # validated at an earlier row of this batch
+            if value is not None:
+                out[position] = value
+                continue
             problem = invalid.get(text)
             if problem is None:
                 candidate = text if spec.translate is None else spec.translate(text)
@@ -370,9 +373,12 @@ class RowValidator:
         problem = spec.problem
         return spec.name, problem if isinstance(problem, str) else problem(raw)
 
-    def pseudonym_function(self, namespace: Namespace) -> Callable[[str], str]:
-        """Pseudonyms of already normalised identifiers (upper case, no spaces)."""
-        return self._pseudonymiser.for_namespace(namespace)
+    def pseudonym_function(
+        self, namespace: Namespace
+    ) -> Callable[[Sequence[str]], list[str]]:
+        """Pseudonyms of a column of already normalised identifiers (upper case, no
+        spaces)."""
+        return self._pseudonymiser.for_column(namespace)
 
     # -- shared field specs ---------------------------------------------------------
 
@@ -548,9 +554,9 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
         ),
     ]
     medical = set(subgroups)
-    employee_pseudonym = v.pseudonym_function("employee")
-    assignment_pseudonym = v.pseudonym_function("assignment")
-    ni_pseudonym = v.pseudonym_function("ni")
+    employee_pseudonyms = v.pseudonym_function("employee")
+    assignment_pseudonyms = v.pseudonym_function("assignment")
+    ni_pseudonyms = v.pseudonym_function("ni")
 
     def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         birth, group, band, start = columns[3], columns[7], columns[10], columns[13]
@@ -562,7 +568,8 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
                 if (grade in medical) != (code == "01")
             ]
         too_young: list[int] = []
-        if min(map(sub, map(_YEAR, start), map(_YEAR, birth))) <= MIN_AGE:
+        start_years: Sequence[int] = list(map(_YEAR, start))
+        if min(map(sub, start_years, map(_YEAR, birth))) <= MIN_AGE:
             too_young = [
                 position
                 for position, (born, began) in enumerate(zip(birth, start, strict=True))
@@ -575,11 +582,14 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
             for position in too_young
         ]
         if problems:
-            rows, columns = keep_rows(rows, columns, {*wrong_band, *too_young})
+            rows, columns = keep_rows(
+                rows, [*columns, start_years], {*wrong_band, *too_young}
+            )
+            start_years = columns.pop()
             if not rows:
                 return [], problems
         (employee, assignment, ni, birth, sex, ethnic, _org, group, job_role,
-         occupation, band, fte, contract, start) = columns  # fmt: skip
+         occupation, band, fte, contract, _start) = columns  # fmt: skip
         try:
             bands = list(map(age_bands.__getitem__, birth))
         except KeyError:
@@ -590,9 +600,9 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
             ]
         records: Columns = [
             rows,
-            list(map(employee_pseudonym, employee)),
-            list(map(assignment_pseudonym, assignment)),
-            [ni_pseudonym(n.replace(" ", "")) if n else None for n in ni],
+            employee_pseudonyms(employee),
+            assignment_pseudonyms(assignment),
+            _ni_pseudonyms(ni_pseudonyms, ni),
             sex,
             ethnic,
             list(map(broad_of.__getitem__, ethnic)),
@@ -606,11 +616,23 @@ def _staff(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
             list(map(subgroups.get, band)),
             fte,
             contract,
-            list(map(_YEAR, start)),
+            start_years,
         ]
         return records, problems
 
     return specs, build
+
+
+def _ni_pseudonyms(
+    pseudonyms: Callable[[Sequence[str]], list[str]], ni: Sequence[str]
+) -> list[str | None]:
+    """Pseudonyms of a validated NI column (spaces removed); ``None`` where blank."""
+    if " " in "\n".join(ni):
+        ni = [number.replace(" ", "") for number in ni]
+    if "" not in ni:
+        return list(pseudonyms(ni))
+    given = iter(pseudonyms([number for number in ni if number]))
+    return [next(given) if number else None for number in ni]
 
 
 def _recruitment(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builder]:
@@ -623,7 +645,7 @@ def _recruitment(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Bui
         _flag("shortlisted"),
         _flag("appointed"),
     ]
-    applicant_pseudonym = v.pseudonym_function("applicant")
+    applicant_pseudonyms = v.pseudonym_function("applicant")
 
     def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         unshortlisted = [
@@ -644,7 +666,7 @@ def _recruitment(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Bui
         applicant, _org, ethnic, band, shortlisted, appointed = columns
         records: Columns = [
             rows,
-            list(map(applicant_pseudonym, applicant)),
+            applicant_pseudonyms(applicant),
             ethnic,
             list(map(broad_of.__getitem__, ethnic)),
             list(map(wres_of.__getitem__, ethnic)),
@@ -675,13 +697,13 @@ def _er_cases(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builde
         ),
         v.in_year_spec("start_date"),
     ]
-    employee_pseudonym = v.pseudonym_function("employee")
+    employee_pseudonyms = v.pseudonym_function("employee")
 
     def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         employee, _org, case_type, stage, start = columns
         records: Columns = [
             rows,
-            list(map(employee_pseudonym, employee)),
+            employee_pseudonyms(employee),
             case_type,
             stage,
             list(map(_month, start)),
@@ -698,13 +720,13 @@ def _training(v: RowValidator, ctx: RowContext) -> tuple[list[FieldSpec], Builde
         FieldSpec("course", _required_text(120), "is longer than 120 characters"),
         v.in_year_spec("date"),
     ]
-    employee_pseudonym = v.pseudonym_function("employee")
+    employee_pseudonyms = v.pseudonym_function("employee")
 
     def build(rows: list[int], columns: Columns) -> tuple[Columns, list[Problem]]:
         employee, _org, course, when = columns
         records: Columns = [
             rows,
-            list(map(employee_pseudonym, employee)),
+            employee_pseudonyms(employee),
             course,
             list(map(_month, when)),
         ]

@@ -113,3 +113,41 @@ def test_a_batch_without_a_valid_row(tmp_path: Path) -> None:
     columns, problems, _, rows_read, rows_bad = read(path, "recruitment", 3)
     assert [row for row, _, _ in problems] == [1, 2, 3]
     assert (rows_read, rows_bad, columns[0]) == (4, 3, [4])
+
+
+def test_ni_numbers_with_spaces_or_blank(tmp_path: Path) -> None:
+    rows = [make_row("staff", i) for i in range(6)]
+    written = [row["ni_number"] for row in rows]
+    rows[1]["ni_number"] = f"{written[1][:2]} {written[1][2:4]} {written[1][4:]}"
+    rows[2]["ni_number"] = ""
+    path = tmp_path / "staff.csv"
+    path.write_text(extract_text("staff", rows), newline="")
+    columns, problems, _, _, _ = read(path, "staff", 5)
+    pseudonymiser = Pseudonymiser(MasterKey(bytes(32)))
+    assert problems == []
+    assert columns[3] == [
+        None if i == 2 else pseudonymiser.pseudonym("ni", written[i]) for i in range(6)
+    ]
+
+
+def test_the_report_keeps_the_first_problems_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("governance.ingest.MAX_REPORTED_PROBLEMS", 3)
+    rows = [make_row("staff", i) for i in range(8)]
+    for i in (1, 2, 5):
+        rows[i]["ethnic_origin"] = "QX"
+        rows[i]["sex"] = "?"
+    path = tmp_path / "staff.csv"
+    path.write_text(extract_text("staff", rows), newline="")
+    reports = set()
+    for batch_rows in (1, 2, 3, 100):
+        _, problems, _, rows_read, rows_bad = read(path, "staff", batch_rows)
+        assert (rows_read, rows_bad) == (8, 3)
+        reports.add(tuple(sorted(problems)))  # the service sorts them by row too
+    (report,) = reports
+    assert [(row, field) for row, field, _ in report] == [
+        (2, "ethnic_origin"),
+        (2, "sex"),
+        (3, "ethnic_origin"),
+    ]

@@ -95,3 +95,13 @@ def test_pseudonyms_never_change(
     pseudo = Pseudonymiser(MasterKey(bytes(range(32))))
     assert pseudo.pseudonym(namespace, identifier) == expected
     assert pseudo.for_namespace(namespace)(identifier) == expected
+
+
+def test_a_column_gets_each_value_s_pseudonym() -> None:
+    pseudo = Pseudonymiser(MasterKey(bytes(range(32))))
+    column = pseudo.for_column("assignment")
+    values = ["12345678-2", "QQ123456C", "12345678-2"]
+    assert column(values) == [pseudo.pseudonym("assignment", v) for v in values]
+    # A value holding a line break is hashed as it is, not split in two.
+    assert column(["A\nB", "C"]) == [pseudo.raw(b"assignment\0A\nB"), column(["C"])[0]]
+    assert column([]) == []
