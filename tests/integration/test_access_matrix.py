@@ -99,14 +99,21 @@ def _grant_target(s: Service, tmp: Path) -> str:
     return name
 
 
-_RELEASES: dict[int, str] = {}
+_RELEASES: dict[int, tuple[Service, str]] = {}
 
 
 def _release(s: Service, tmp: Path) -> str:
-    """A release readable by all-Wales readers, made once per service."""
-    if id(s) not in _RELEASES:
-        _RELEASES[id(s)] = released(s, tmp, prefix="matrix-release")[1]
-    return _RELEASES[id(s)]
+    """A release readable by all-Wales readers, made once per service.
+
+    The service is kept with its release: keyed by ``id()`` alone, a later test's
+    service could reuse a collected one's id and be handed a release of another
+    store (not found, which the matrix would count as not denied).
+    """
+    held = _RELEASES.get(id(s))
+    if held is None or held[0] is not s:
+        held = (s, released(s, tmp, prefix="matrix-release")[1])
+        _RELEASES[id(s)] = held
+    return held[1]
 
 
 def _revoke_grant(s: Service, c: Subject, tmp: Path, body: str | None) -> object:
