@@ -109,8 +109,6 @@ class Intruder:
         self._eliminate()
         self._split()
         self._lps: dict[int, _ComponentLP | None] = {}
-        self._wmin = np.full(problem.size, np.inf)
-        self._wmax = np.full(problem.size, -np.inf)
         self._lo = np.full(problem.size, np.nan)
         self._hi = np.full(problem.size, np.nan)
         known = ~self.hidden
@@ -230,8 +228,6 @@ class Intruder:
             delta = x - self.problem.values[cells]
             moved = np.abs(delta) > self.tol
             self.sink.append(Change(cells[moved].astype(np.int64), delta[moved]))
-        np.minimum.at(self._wmin, cells, x)
-        np.maximum.at(self._wmax, cells, x)
         at_lo = x <= self.lower[cells] + self.tol
         at_hi = x >= self.upper[cells] - self.tol
         self._lo[cells[at_lo]] = self.lower[cells[at_lo]]
@@ -323,17 +319,6 @@ class Intruder:
             return float("nan")
         known[cell] = value
         return value
-
-    def witness_range(self, cell: int) -> tuple[float, float]:
-        """Smallest and largest value of the cell seen in any optimal vertex so far."""
-        if not np.isnan(self._lo[cell]) and not np.isnan(self._hi[cell]):
-            return float(self._lo[cell]), float(self._hi[cell])
-        return float(self._wmin[cell]), float(self._wmax[cell])
-
-    def prepare(self, cell: int) -> None:
-        """Build (and seed) the cell's component model if it has one."""
-        if self.unknown[cell]:
-            self._lp(int(self.component[cell]))
 
     # -- certificates ------------------------------------------------------
 
