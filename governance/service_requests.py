@@ -627,8 +627,9 @@ class RequestActions(AuditActions):
         """Under the lock: the request is still the one whose release was written.
 
         Raises:
-            _ChangedError: its checked tables (the digest the officers approved) or
-                the standing approvals the manifest lists changed meanwhile.
+            _ChangedError: its checked tables (the digest the officers approved)
+                changed meanwhile, or the approvals the manifest lists (officer and
+                time) are no longer all recorded and standing.
         """
         where = f"request {current.id}: changed while the release was written"
         if current.cleared_digest != outcome.digest:
@@ -638,7 +639,13 @@ class RequestActions(AuditActions):
                 "tables_changed",
             )
         standing = set(self._view(tx, current).approvals)
-        if not {a.principal for a in info.approvals} <= standing:
+        # The same approvals, not only the same officers: after a reset and fresh
+        # approvals the manifest's record of who approved when would be wrong.
+        listed = {(a.principal, a.at) for a in info.approvals}
+        if (
+            not listed <= set(current.approvals)
+            or not {principal for principal, _ in listed} <= standing
+        ):
             raise _ChangedError(
                 f"{where} (an approval lapsed); nothing was released, export it again",
                 "approvals_changed",

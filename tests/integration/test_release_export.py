@@ -99,6 +99,10 @@ def _change(tx: SqlTransaction, request_id: int, change: str) -> None:
         (grant,) = tx.grants_of("ig-1")
         assert grant.id is not None
         tx.revoke_grant(grant.id, datetime.now(UTC))
+    elif change == "approved_again":  # reset, then the same officers approve again
+        later = datetime.now(UTC)
+        again = tuple((officer, later) for officer, _ in record.approvals)
+        tx.save_request(replace(record, approvals=again))
     else:  # the requester withdraws it
         tx.save_request(replace(record, state="withdrawn"))
 
@@ -108,6 +112,7 @@ def _change(tx: SqlTransaction, request_id: int, change: str) -> None:
     [
         ("tables", DisclosureError, "tables_changed"),
         ("approvals", DisclosureError, "approvals_changed"),
+        ("approved_again", DisclosureError, "approvals_changed"),
         ("state", InvalidTransitionError, "invalid_transition"),
     ],
 )
