@@ -161,7 +161,9 @@ _bearer = _Bearer(
 #: A request's id in a path (a stored row id: larger ones cannot exist).
 RequestId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 #: A release's id in a path.
-ReleaseId = Annotated[str, Path(min_length=1, max_length=40)]
+ReleaseId = Annotated[
+    str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+]
 
 #: The credential a request presented; ``Api.act`` authenticates it (401, audited).
 Who = Annotated[Credential, Depends(_bearer)]

@@ -149,6 +149,16 @@ def test_paths_outside_the_manifest_are_not_served(
         assert client.get(base + path, headers=auth).status_code == 404, path
 
 
+def test_a_release_id_of_other_characters_is_refused_before_the_store(
+    client: TestClient, world: World
+) -> None:
+    # A NUL cannot be stored in PostgreSQL text: it must never reach the database
+    for bad in ("R1%00x", "R1%20x", "%E2%80%AEx"):
+        response = client.get(f"/v1/releases/{bad}", headers=world.auth("analyst"))
+        assert response.status_code == 422, bad
+        assert "\x00" not in response.text
+
+
 def test_a_revoked_release_is_no_longer_served(
     client: TestClient, world: World
 ) -> None:
