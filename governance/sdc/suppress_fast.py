@@ -261,6 +261,11 @@ def repair(
             # cells are hidden, so it stays a witness in every later round.
             pool.extend(m.change for m in moves)
         chosen.update(int(c) for c in np.flatnonzero(widened & ~hidden))
+        if not chosen:
+            # Every move claims to get there with the cells already hidden: the
+            # audit and the mover disagree within their tolerances, so let the
+            # cuts decide for every unsafe cell rather than stop here.
+            stuck = list(unsafe)
         for cell in stuck:
             for cut in cuts_for(problem, bounder, builder, cell, hidden, bump):
                 try:
@@ -287,9 +292,10 @@ def _widen(
     """Least-cost moves that spread an unsafe cell as wide as required.
 
     Upwards first (to the width above the exact minimum, and the reach), then
-    downwards if the label bound stops the first move short. The cells the moves
-    open are hidden in ``hidden`` (and the mover follows). ``None`` when no move
-    gets there: the protection cuts then decide, or prove it cannot be protected.
+    downwards if the label bound stops the first move short. When both get there,
+    the cells the moves open are hidden in ``hidden``; ``None`` (and ``hidden`` as
+    it was) when no move does: the protection cuts then decide, or prove the cell
+    cannot be protected.
     """
     width_all, up_all, down_all = problem.protection_targets()
     width, up, down = float(width_all[cell]), float(up_all[cell]), float(down_all[cell])
@@ -298,7 +304,8 @@ def _widen(
     value = float(problem.values[cell])
     low, high = bounder.spread(cell)
     moves: list[Move] = []
-    mover.sync(hidden)
+    trial = hidden.copy()
+    mover.sync(trial)
     for side in (+1, -1):
         if side > 0:
             goal = min(max(up, low + width), label_hi)
@@ -312,11 +319,12 @@ def _widen(
         if move is None:
             return None
         moves.append(move)
-        hidden[move.opened] = True
-        mover.sync(hidden)
+        trial[move.opened] = True
+        mover.sync(trial)
         low, high = min(low, goal), max(high, goal)
     if high - low < width - 1e-9 or high < up - 1e-9 or low > down + 1e-9:
         return None
+    hidden[:] = trial
     return moves
 
 
