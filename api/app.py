@@ -58,9 +58,12 @@ log = structlog.get_logger()
 #: The version prefix of every endpoint but the OpenAPI document.
 PREFIX: Final = "/v1"
 AUDIT_PAGE_MAX: Final = 100_000
-#: Worker threads for service calls, within the store's pool of 10 connections. More
-#: threads only contend for the GIL: under the bench, 16 gave about the same
-#: throughput as 8 with more than twice the p99.
+#: Worker threads for service calls, within the store's pool of 10 connections (and
+#: 5 more at most, ``governance.storage.sql.POOL_SIZE`` and ``POOL_OVERFLOW``). Most
+#: calls hold one connection; an ingest holds two (its background writer has its
+#: own), so 8 threads stay within 15 even when all of them ingest. More threads only
+#: contend for the GIL: under the bench, 16 gave about the same throughput as 8 with
+#: more than twice the p99.
 WORKER_THREADS: Final = 8
 _DOWNLOAD_CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
