@@ -335,13 +335,17 @@ def write_release(
     signing_key: SigningKey,
     extra_files: Mapping[str, bytes] | None = None,
     indicator_sheets: Sequence[IndicatorSheet] = (),
+    staged: bool = False,
 ) -> ReleaseManifest:
     """Write a signed release directory for ``cleared``; all of it or nothing.
 
     ``policy`` must be the policy the set was cleared under (its labels explain the
     symbols). ``extra_files`` maps safe relative paths to bytes written as given;
     ``indicator_sheets`` (a pack's) are added to the workbook after its notes.
-    ``directory`` must not exist, or be an empty directory; its parent is created.
+    ``directory`` must not exist, or be an empty directory; its parent is created,
+    the release is built beside it and renamed into place. With ``staged`` it is
+    an empty directory from :func:`stage_release`, written into directly: the
+    caller moves it into place (:func:`move_release`) or removes it.
 
     Raises:
         ReleaseError: a field is empty or malformed, the requester is an approver,
@@ -358,7 +362,10 @@ def write_release(
         extra_files=extra_files,
         indicator_sheets=indicator_sheets,
     )
-    _write_atomically(directory, files)
+    if staged:
+        _write_files(directory, files)
+    else:
+        _write_atomically(directory, files)
     listed = [p for p in files if p not in (MANIFEST_NAME, SIGNATURE_NAME)]
     return ReleaseManifest(
         directory=directory,
@@ -429,20 +436,25 @@ def move_release(staging: Path, target: Path) -> None:
     _fsync_directory(target.parent)
 
 
+def _write_files(staging: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` into the empty directory ``staging`` and fsync all of it."""
+    directories = {staging}
+    for relative in sorted(files):
+        path = staging.joinpath(*relative.split("/"))
+        for folder in reversed(path.parents):
+            if folder.is_relative_to(staging) and folder not in directories:
+                folder.mkdir(mode=_DIR_MODE)
+                directories.add(folder)
+        _write_file(path, files[relative])
+    for folder in sorted(directories, key=lambda p: len(p.parts), reverse=True):
+        _fsync_directory(folder)
+
+
 def _write_atomically(target: Path, files: Mapping[str, bytes]) -> None:
     """Build the directory beside ``target``, fsync it, and rename it into place."""
     staging = stage_release(target)
     try:
-        directories = {staging}
-        for relative in sorted(files):
-            path = staging.joinpath(*relative.split("/"))
-            for folder in reversed(path.parents):
-                if folder.is_relative_to(staging) and folder not in directories:
-                    folder.mkdir(mode=_DIR_MODE)
-                    directories.add(folder)
-            _write_file(path, files[relative])
-        for folder in sorted(directories, key=lambda p: len(p.parts), reverse=True):
-            _fsync_directory(folder)
+        _write_files(staging, files)
         move_release(staging, target)
     except BaseException:
         with contextlib.suppress(OSError):

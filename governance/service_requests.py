@@ -693,6 +693,7 @@ class RequestActions(AuditActions):
             signing_key=key,
             extra_files=files,
             indicator_sheets=sheets,
+            staged=True,
         )
 
     # -- the engine ---------------------------------------------------------------------
