@@ -49,6 +49,50 @@ def _stored_time(value: datetime | str | None) -> datetime | None:
     return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
+def grant_from(
+    grant_id: int,
+    principal_id: str,
+    role: str,
+    body: str | None,
+    valid_from: datetime | str,
+    valid_until: datetime | str | None,
+    revoked_at: datetime | str | None,
+) -> Grant:
+    """A stored grant's columns (in table order) as a ``Grant``."""
+    start = _stored_time(valid_from)
+    assert start is not None  # noqa: S101 - NOT NULL column
+    return Grant(
+        principal_id=principal_id,
+        role=role,
+        body=body,
+        valid_from=start,
+        valid_until=_stored_time(valid_until),
+        revoked_at=_stored_time(revoked_at),
+        id=grant_id,
+    )
+
+
+def release_from(
+    release_id: str,
+    request_id: int,
+    directory: str,
+    manifest_sha256: str,
+    created_at: datetime | str,
+    revoked_at: datetime | str | None,
+) -> ReleaseRecord:
+    """A stored release's columns (in table order) as a ``ReleaseRecord``."""
+    created = _stored_time(created_at)
+    assert created is not None  # noqa: S101 - NOT NULL column
+    return ReleaseRecord(
+        release_id,
+        request_id,
+        directory,
+        manifest_sha256,
+        created,
+        _stored_time(revoked_at),
+    )
+
+
 class SqlReads:
     """The reads behind every API call, as fixed SQL straight through the driver."""
 
@@ -64,19 +108,7 @@ class SqlReads:
         if not rows:
             return None
         first = rows[0]
-        grants = []
-        for row in rows:
-            if row[4] is None:
-                continue
-            valid_from = _stored_time(row[8])
-            assert valid_from is not None  # noqa: S101 - NOT NULL column
-            grants.append(
-                Grant(
-                    principal_id=row[5], role=row[6], body=row[7],
-                    valid_from=valid_from, valid_until=_stored_time(row[9]),
-                    revoked_at=_stored_time(row[10]), id=row[4],
-                )
-            )  # fmt: skip
+        grants = [grant_from(*row[4:11]) for row in rows if row[4] is not None]
         return Principal(first[0], first[1], bool(first[2])), first[3], grants
 
     def released_requests(
@@ -92,14 +124,9 @@ class SqlReads:
             )
         found = []
         for row in rows:
-            created_at = _stored_time(row[4])
-            assert created_at is not None  # noqa: S101 - NOT NULL column
             found.append(
                 (
-                    ReleaseRecord(
-                        row[0], row[1], row[2], row[3], created_at,
-                        _stored_time(row[5]),
-                    ),
+                    release_from(*row[0:6]),
                     RequestSummary(
                         id=row[1], requester=row[6], purpose=row[7], body=row[8],
                         period=row[9], state=row[10],

@@ -47,7 +47,7 @@ from governance.models import (
 )
 from governance.storage import schema
 from governance.storage.aggregate import aggregate
-from governance.storage.reads import SqlReads, as_utc
+from governance.storage.reads import SqlReads, as_utc, grant_from, release_from
 from governance.tablespec import TableSpec
 
 _EXTRACT_COLUMNS = schema.extracts.c
@@ -168,27 +168,25 @@ def _request(row: sa.Row[Any]) -> RequestRecord:
 
 
 def _release(row: Any) -> ReleaseRecord:
-    return ReleaseRecord(
+    return release_from(
         row.id,
         row.request_id,
         row.directory,
         row.manifest_sha256,
-        as_utc(row.created_at) or row.created_at,
-        as_utc(row.revoked_at),
+        row.created_at,
+        row.revoked_at,
     )
 
 
 def _grant(row: sa.Row[Any]) -> Grant:
-    valid_from = as_utc(row.valid_from)
-    assert valid_from is not None  # noqa: S101 - NOT NULL column
-    return Grant(
-        principal_id=row.principal_id,
-        role=row.role,
-        body=row.body,
-        valid_from=valid_from,
-        valid_until=as_utc(row.valid_until),
-        revoked_at=as_utc(row.revoked_at),
-        id=row.id,
+    return grant_from(
+        row.id,
+        row.principal_id,
+        row.role,
+        row.body,
+        row.valid_from,
+        row.valid_until,
+        row.revoked_at,
     )
 
 
