@@ -40,7 +40,7 @@ from governance.sdc.derived import DerivedSpec, DerivedValue, Deriver
 from governance.sdc.linked import LinkedSet
 from governance.sdc.policy import DisclosurePolicy, MethodName, Policy
 from governance.sdc.primary import PrimaryCells, find_primary
-from governance.sdc.problem import BoolArray, LinearFact, ProtectionProblem
+from governance.sdc.problem import BoolArray, FloatArray, LinearFact, ProtectionProblem
 from governance.sdc.table import Dimension, Table
 
 CellStatus = Literal["published", "primary", "secondary"]
@@ -403,6 +403,33 @@ def _clear_table(
         measure=table.measure,
         cells=tuple(cells),
         extra_columns=columns,
+        token=_TOKEN,
+    )
+
+
+def with_intervals(
+    cleared: ClearedSet, linked: LinkedSet, lower: FloatArray, upper: FloatArray
+) -> ClearedSet:
+    """The same cleared set, its evidence's intervals from a wider audit.
+
+    A pack audits all its linked sets together (``governance.sdc.pack``); that
+    intruder knows more than one set's, so the intervals it finds (``lower`` and
+    ``upper``, indexed like ``linked``) are the ones the evidence should state.
+    Nothing published changes, nor the digest.
+    """
+    hidden = tuple(
+        replace(
+            h,
+            lower=float(lower[index]),
+            upper=float(upper[index]),
+        )
+        for h in cleared.evidence.hidden
+        for index in (linked.index_of(h.cell),)
+    )
+    return ClearedSet(
+        tables=cleared.tables,
+        derived=cleared.derived,
+        evidence=replace(cleared.evidence, hidden=hidden),
         token=_TOKEN,
     )
 

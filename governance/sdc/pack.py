@@ -51,6 +51,7 @@ from governance.sdc.clear import (
     digest_row,
     evidence_mapping,
     render_evidence,
+    with_intervals,
 )
 from governance.sdc.derived import (
     DerivedSpec,
@@ -397,6 +398,12 @@ def apply_pack(
             f"the whole-pack audit found {len(report.unsafe)} cells that could be"
             " worked out across the pack's linked sets; nothing was cleared"
         )
+    # Each set's evidence states what the whole-pack intruder can work out.
+    offsets = np.cumsum([0, *(c.linked.size for c in components)])
+    sets = tuple(
+        with_intervals(s, c.linked, report.lower[a:b], report.upper[a:b])
+        for s, c, a, b in zip(sets, components, offsets[:-1], offsets[1:], strict=True)
+    )
     values = _CrossValues(components, hidden, policy)
     primary = int(problem.primary.sum())
     evidence = PackEvidence(

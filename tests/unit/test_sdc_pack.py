@@ -183,6 +183,28 @@ def test_the_whole_pack_audit_uses_what_joins_the_populations() -> None:
         apply_pack(components, POLICY, subsets=[Subset("E", "W")], method="fast")
 
 
+def test_the_evidence_states_the_whole_pack_intruder_s_intervals() -> None:
+    # Alone, W hides b (5) and a (20) under a published total of 25: b in 1..9 and
+    # a in 16..24. E is a subset of W and publishes a = 18, so a >= 18 and b <= 7.
+    dim = Dimension("g", "All", {"All": ["a", "b"]})
+    whole = table("W", {("a",): 20, ("b",): 5}, dim)
+    part = table("E", {("a",): 18, ("b",): 0}, dim)
+    components = [Component(LinkedSet([whole])), Component(LinkedSet([part]))]
+
+    def intervals(pack: ClearedPack) -> dict[str, tuple[float, float]]:
+        return {
+            h.cell["g"]: (h.lower, h.upper)
+            for h in pack.sets[0].evidence.hidden
+            if "g" in h.cell
+        }
+
+    alone = apply_pack(components, POLICY, method="fast")
+    assert intervals(alone) == {"a": (16, 24), "b": (1, 9)}
+    linked = apply_pack(components, POLICY, subsets=[Subset("E", "W")], method="fast")
+    assert intervals(linked) == {"a": (18, 24), "b": (1, 7)}
+    assert linked.sets[0].digest == alone.sets[0].digest  # nothing published changed
+
+
 def test_a_given_pattern_is_audited_not_trusted() -> None:
     components = two_populations(STAFF, CASES)
     first = apply_pack(components, POLICY, method="fast")
