@@ -21,6 +21,7 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import multiprocessing as mp
@@ -121,11 +122,16 @@ def _outer(shares: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
 
 
 def _run_method(
-    problem: ProtectionProblem, method: str, limit: float, out: Any
+    problem: ProtectionProblem, method: str, limit: float, out: Any, reached: Any
 ) -> None:
     started = time.perf_counter()
+
+    def progress(phase: str, fraction: float) -> None:
+        # the phase reached and when: what a run cut off at the cap got to
+        reached.put((phase, fraction, time.perf_counter() - started))
+
     try:
-        result = protect(problem, method, time_limit=limit, seed=0)  # type: ignore[arg-type]
+        result = protect(problem, method, time_limit=limit, seed=0, progress=progress)  # type: ignore[arg-type]
     except DisclosureError as error:  # reported in the table, not as a traceback
         out.put(error)
         return
@@ -138,14 +144,29 @@ def run_ours(
 ) -> dict[str, Any]:
     context = mp.get_context("fork")
     out = context.Queue()
-    child = context.Process(target=_run_method, args=(problem, method, limit, out))
+    reached = context.Queue()
+    child = context.Process(
+        target=_run_method, args=(problem, method, limit, out, reached)
+    )
     child.start()
     try:
         answer = out.get(timeout=cap)
     except queue.Empty:
         child.kill()
         child.join()
-        return {"name": f"wresgov {method}", "error": f"did not finish in {cap:.0f} s"}
+        last = None
+        with contextlib.suppress(queue.Empty):
+            while True:
+                last = reached.get_nowait()
+        where = (
+            ""
+            if last is None
+            else f" (last: {last[0]} {last[1]:.0%} at {last[2]:.0f} s)"
+        )
+        return {
+            "name": f"wresgov {method}",
+            "error": f"did not finish in {cap:.0f} s{where}",
+        }
     child.join()
     if isinstance(answer, Exception):
         return {
