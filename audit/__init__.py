@@ -41,6 +41,7 @@ from audit.events import (
     Outcome,
     canonical_json,
     format_time,
+    has_control,
     parse_time,
 )
 from audit.keys import (
@@ -83,6 +84,7 @@ __all__ = [
     "compute_entry_hash",
     "format_time",
     "generate_signing_key",
+    "has_control",
     "hash_values",
     "key_id",
     "load_signing_key",

@@ -104,7 +104,8 @@ def parse_time(text: str) -> datetime:
         raise AuditEventError("time", "is not a valid date and time") from None
 
 
-def _has_control(text: str) -> bool:
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control or format character (none may be logged)."""
     return any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text)
 
 
@@ -126,7 +127,7 @@ def _check_detail_value(key: str, value: object) -> None:
             raise AuditEventError(f"detail.{key}", "integer out of 64-bit range")
         return
     if isinstance(value, str):
-        if len(value) > MAX_TEXT or _has_control(value):
+        if len(value) > MAX_TEXT or has_control(value):
             raise AuditEventError(f"detail.{key}", "text too long or has controls")
         return
     raise AuditEventError(f"detail.{key}", "must be a string, integer, bool or null")
@@ -168,7 +169,7 @@ class AuditEvent:
             not isinstance(self.purpose, str)
             or not 0 < len(self.purpose) <= MAX_PURPOSE
             or self.purpose != self.purpose.strip()
-            or _has_control(self.purpose)
+            or has_control(self.purpose)
         ):
             raise AuditEventError(
                 "purpose", "must be 1-500 characters without controls"

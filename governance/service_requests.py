@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
-from audit import DetailValue, SigningKey
+from audit import DetailValue, SigningKey, has_control
 from governance.access import Subject as Caller
 from governance.errors import (
     AccessDeniedError,
@@ -357,11 +357,14 @@ class RequestActions(AuditActions):
 
         Raises:
             AccessDeniedError: the caller may not request for ``body``.
-            TableError: no tables, or a purpose that is empty or too long.
+            TableError: no tables, or a purpose that is too short or too long or
+                holds a control character.
         """
         purpose = " ".join(purpose.split())
         if not 10 <= len(purpose) <= 500:
             raise TableError("the purpose must be 10 to 500 characters")
+        if has_control(purpose):  # it goes on every audit entry of the request
+            raise TableError("the purpose must not hold control characters")
         if not tables:
             raise TableError("a request names at least one table or a pack")
         body = body.upper() if body else None

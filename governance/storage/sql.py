@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DataError,
     DisconnectionError,
     OperationalError,
     SQLAlchemyError,
@@ -32,10 +33,17 @@ from audit import (
     ENTRY_FIELDS,
     ChainHead,
 )
-from governance.errors import ConfigError
+from governance.errors import ConfigError, UserError
 from governance.storage import schema
 from governance.storage.reads import SqlReads
 from governance.storage.transaction import SqlTransaction
+
+#: The input error for a value the database cannot store or compare (PostgreSQL's
+#: text holds no NUL character); it never quotes the value.
+UNSTORABLE: Final = (
+    "a value given cannot be stored or compared by the database"
+    " (a control character such as NUL?)"
+)
 
 
 def _normalise_url(url: str) -> URL:
@@ -143,10 +151,13 @@ class SqlStore:
 
     @contextmanager
     def _database_errors(self) -> Iterator[None]:
-        """Turn the driver's operational errors into one line naming the store
-        (never the driver's message, which can quote values)."""
+        """Turn the driver's operational errors into one line naming the store, and
+        a value the database cannot take into an input error (never the driver's
+        message, which can quote values)."""
         try:
             yield
+        except DataError:
+            raise UserError(UNSTORABLE) from None
         except OperationalError as exc:
             raise ConfigError(
                 f"database error on {self.display_url} ({type(exc.orig).__name__})"
@@ -272,6 +283,10 @@ class SqlStore:
                 yield SqlReads(driver, self.dialect)
             finally:
                 driver.autocommit = False  # type: ignore[union-attr]  # as lent
+        except errors.DataError:
+            # a value the database cannot take; in autocommit the connection is
+            # as good as before, so it goes back to the pool
+            raise UserError(UNSTORABLE) from None
         except errors.Error as exc:
             pooled.invalidate()  # in an unknown state: never lent again
             if isinstance(exc, errors.OperationalError):

@@ -159,6 +159,26 @@ def test_a_release_id_of_other_characters_is_refused_before_the_store(
         assert "\x00" not in response.text
 
 
+def test_a_value_the_database_cannot_take_is_invalid_input(
+    client: TestClient, world: World
+) -> None:
+    # PostgreSQL text holds no NUL: a filter or a purpose with one is the caller's
+    # error (422, never quoting it), not the server's, and nothing is written.
+    ig, analyst = world.auth("ig_officer"), world.auth("analyst")
+    for params in ({"principal": "a\x00b"}, {"action": "x\x00"}):
+        response = client.get("/v1/audit/entries", headers=ig, params=params)
+        assert response.status_code in (200, 422), params  # SQLite compares it
+        assert "\x00" not in response.text
+    before = client.get("/v1/requests", headers=analyst).json()
+    body = {"purpose": "Annual WRES tables\x00 for the board", "period": 2026,
+            "pack": "wres-representation"}  # fmt: skip
+    response = client.post("/v1/requests", headers=analyst, json=body)
+    assert response.status_code == 422  # it would go on every audit entry
+    assert response.json()["type"].endswith("invalid-input")
+    assert "\x00" not in response.text
+    assert client.get("/v1/requests", headers=analyst).json() == before
+
+
 def test_a_revoked_release_is_no_longer_served(
     client: TestClient, world: World
 ) -> None:
