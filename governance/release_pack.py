@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 import numpy as np
 
@@ -48,11 +49,11 @@ from governance.indicators import (
 )
 from governance.published import Published
 from governance.reference import Reference, load_reference
-from governance.release_render import IndicatorSheet
+from governance.release_render import IndicatorSheet, small_range
 from governance.report import PackContext, render_charts, render_html
 from governance.report_views import build_view
 from governance.sdc.derived import DerivedSpec, Ratio, percentages_of
-from governance.sdc.linked import CellKey, LinkedSet
+from governance.sdc.linked import CellKey, Link, LinkedSet
 from governance.sdc.pack import (
     Cleared,
     Component,
@@ -65,7 +66,7 @@ from governance.sdc.pack import (
 from governance.sdc.policy import Policy
 from governance.sdc.problem import BoolArray
 from governance.sdc.table import Table
-from governance.tablespec import TableSpec
+from governance.tablespec import CLINICAL_CODES, MEDICAL_AND_DENTAL, TableSpec
 
 __all__ = [
     "PackPlan",
@@ -116,9 +117,14 @@ def plan_pack(
     """
     groups: dict[tuple[object, ...], list[tuple[TableSpec, Table]]] = {}
     fixed: dict[str, dict[str, str]] = {}
+    links: dict[tuple[object, ...], list[Link]] = {}
     unlinked: list[str] = []
     for spec, table in tables:
         key, pins = _population(spec)
+        joined = _afc_join(spec, table, tables)
+        if joined is not None:
+            key, pins = joined[0], {AFC_PIN[0]: AFC_PIN[1]}
+            links.setdefault(key, []).extend(joined[1])
         groups.setdefault(key, []).append((spec, table))
         if pins:
             fixed[spec.name] = pins
@@ -128,8 +134,9 @@ def plan_pack(
         LinkedSet(
             [t for _, t in members],
             fixed={s.name: fixed[s.name] for s, _ in members if s.name in fixed},
+            links=links.get(key, ()),
         )
-        for members in groups.values()
+        for key, members in groups.items()
     ]
     specs = {spec.name: spec for spec, _ in tables}
     requests = _catalogue_requests(catalogue, specs, tables[0][1]) if catalogue else ()
@@ -142,6 +149,109 @@ def plan_pack(
         if isinstance(r, RateRequest | LikelihoodRequest)
     )
     return PackPlan(components, cross, _subsets(list(specs.values())), tuple(unlinked))
+
+
+#: The pin that keeps the cells of a table of staff on AfC pay apart from the
+#: cells of the whole staff population with the same codes.
+AFC_PIN: Final = ("pay_scale", "AfC")
+
+
+def _afc_join(
+    spec: TableSpec, table: Table, tables: Sequence[tuple[TableSpec, Table]]
+) -> tuple[tuple[object, ...], list[Link]] | None:
+    """Join a table of staff on AfC pay to the staff population, where it can be.
+
+    A staff table filtered to every AfC band and VSM and to clinical and
+    non-clinical staff (``staff_band_ethnicity``) counts a part of the staff in
+    post: everyone whose staff group has a clinical flag, less medical and dental
+    staff, who are paid on medical grades. When the request also counts staff by
+    staff group and the same ethnic codes, each body's clinical (non-clinical)
+    margin of the band table is the sum of its clinical (non-clinical) staff-group
+    cells other than medical and dental. Anyone who knows the definitions can
+    subtract one from the other, so the two must be protected together: the table
+    joins the staff population (its cells kept apart by ``AFC_PIN``) with those
+    sums as links. Returns that population's key and the links, or None when the
+    table is not such a table, there is no staff-group table to join, or the counts
+    do not add up so (records outside those definitions): the table then stays a
+    population of its own, flagged as unlinked, as before.
+    """
+    reference = load_reference()
+    dims = set(spec.dimensions)
+    bands = tuple(sorted(reference.pay_bands))
+    scope = spec.filters.get("body")
+    if not (
+        spec.source == "staff"
+        and {"body", "clinical", "pay_band"} <= dims
+        and len(spec.dimensions) == 4
+        and {k: tuple(sorted(v)) for k, v in spec.filters.items() if k != "body"}
+        == {"clinical": tuple(sorted(CLINICAL_CODES)), "pay_band": bands}
+    ):
+        return None
+    (ethnic,) = dims - {"body", "clinical", "pay_band"}
+    groups = next(
+        (
+            (s, t)
+            for s, t in tables
+            if s.source == "staff"
+            and s.measure == spec.measure
+            and dict(s.filters) == ({} if scope is None else {"body": scope})
+            and len(s.dimensions) == 3
+            and {"body", "staff_group"} <= set(s.dimensions)
+        ),
+        None,
+    )
+    if groups is None:
+        return None
+    g_spec, g_table = groups
+    (g_ethnic,) = set(g_spec.dimensions) - {"body", "staff_group"}
+    g_dim = {d.name: d for d in g_table.dimensions}
+    b_dim = {d.name: d for d in table.dimensions}
+    codes = [c for c in b_dim[ethnic].leaves if c in g_dim[g_ethnic]]
+    if len(codes) != len(b_dim[ethnic].leaves):
+        return None
+    flag = {g.code: g.clinical for g in reference.staff_groups}
+    members = {
+        "clinical": [
+            g for g in g_dim["staff_group"].leaves
+            if flag.get(g) is True and g != MEDICAL_AND_DENTAL
+        ],
+        "non-clinical": [g for g in g_dim["staff_group"].leaves if flag.get(g) is False],
+    }  # fmt: skip
+    out: list[Link] = []
+    for body in b_dim["body"].leaves:
+        for clinical, staff_groups in members.items():
+            for code in codes:
+                band: dict[str, str] = {
+                    "body": body,
+                    "clinical": clinical,
+                    ethnic: code,
+                }
+                parts: list[dict[str, str]] = [
+                    {"body": body, "staff_group": g, g_ethnic: code}
+                    for g in staff_groups
+                ]
+                if _count(table, band) != sum(_count(g_table, p) for p in parts):
+                    return None
+                out.append(
+                    Link(
+                        tuple(sorted((*_key(band, table), AFC_PIN))),
+                        tuple(_key(p, g_table) for p in parts),
+                    )
+                )
+    key, _ = _population(g_spec)
+    return key, out
+
+
+def _count(table: Table, codes: Mapping[str, str]) -> float:
+    """The count of the cell with ``codes`` (dimensions not named at their total)."""
+    at = table.position([codes.get(d.name, d.total) for d in table.dimensions])
+    return float(table.values[at])
+
+
+def _key(codes: Mapping[str, str], table: Table) -> CellKey:
+    """A cell's meaning from its codes (dimensions at their total left out)."""
+    totals = {d.name: d.total for d in table.dimensions}
+    return tuple(sorted((d, c) for d, c in codes.items() if c != totals[d]))
 
 
 def _catalogue_requests(
@@ -346,6 +456,7 @@ def render_reports(
             policy_sha256=policy.sha256,
             release_date=released,
             labels=policy.disclosure.labels,
+            small_range=small_range(policy, [t.name for t in tables]),
         )
         html = render_html(
             context, tables, derived, catalogue=catalogue, reference=reference

@@ -142,14 +142,27 @@ class Notes:
     policy: Policy
 
 
-def symbols(policy: Policy) -> dict[str, str]:
-    """Each label the policy can show, with its meaning in plain words."""
+def small_range(policy: Policy, tables: Sequence[str] = ()) -> str:
+    """What the primary label means as a range of counts (``1 to 9``), naming the
+    ``tables`` where it means another (``0 to 9`` where a table hides zeros too)."""
+    rules = policy.disclosure.primary
+    top = rules.threshold.min_count - 1
+    low = 1 if rules.zeros == "publish" else 0
+    text = f"{low} to {top}"
+    other = [t for t in tables if (1 if rules.zeros_for(t) == "publish" else 0) != low]
+    if other:
+        text += f"; {1 - low} to {top} in {', '.join(other)}"
+    return text
+
+
+def symbols(policy: Policy, tables: Sequence[str] = ()) -> dict[str, str]:
+    """Each label the policy can show, with its meaning in plain words, for a
+    release of ``tables``."""
     rules = policy.disclosure
     min_count = rules.primary.threshold.min_count
-    low = 1 if rules.primary.zeros == "publish" else 0
     meanings: dict[str, list[str]] = {}
     meanings.setdefault(rules.labels.primary, []).append(
-        f"a count of fewer than {min_count} people ({low} to {min_count - 1}),"
+        f"a count of fewer than {min_count} people ({small_range(policy, tables)}),"
         " hidden to protect the people counted"
     )
     meanings.setdefault(rules.labels.secondary, []).append(
@@ -254,7 +267,8 @@ def _notes_rows(
         ["policy sha256", policy.sha256],
         ["cleared set sha256", cleared.digest],
     ]
-    rows += [[f"symbol {label}", meaning] for label, meaning in symbols(policy).items()]
+    shown = symbols(policy, [t.name for t in cleared.tables])
+    rows += [[f"symbol {label}", meaning] for label, meaning in shown.items()]
     rows += [[f"status {s}", meaning] for s, meaning in _STATUS_MEANINGS.items()]
     rows.append(
         [
@@ -390,7 +404,7 @@ def data_mapping(
         "purpose": notes.purpose,
         "created": notes.created,
         "policy": {"id": policy.id, "version": policy.version, "sha256": policy.sha256},
-        "symbols": symbols(policy),
+        "symbols": symbols(policy, [t.name for t in cleared.tables]),
         "statuses": dict(_STATUS_MEANINGS),
         "digest": cleared.digest,
         "tables": tables,

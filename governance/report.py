@@ -62,6 +62,8 @@ class PackContext:
     policy_sha256: str
     release_date: date
     labels: Labels = field(default_factory=Labels)
+    small_range: str = "1 to 9"
+    """What the primary label means (``release_render.small_range``)."""
     """The policy's symbols (``<10``, ``[c]``, ``[z]``), explained in the notes."""
 
 
@@ -226,7 +228,8 @@ def _notes(context: PackContext) -> list[str]:
         (
             labels.primary,
             (
-                "Fewer than ten people (1 to 9). The count is not published, and neither"
+                f"Fewer than ten people ({context.small_range}). The count is not"
+                " published, and neither"
                 " is any percentage, rate or relative likelihood built on it, because it"
                 " would give the count back."
             ),

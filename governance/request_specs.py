@@ -37,15 +37,16 @@ PACKS: Final[dict[str, Measure]] = {
 }
 
 
-#: The national pack: every indicator table the engine can protect at body level
-#: under the default policy. ``staff_band_ethnicity`` (body x clinical x 13 bands x
-#: ethnic group) is left out: on an NHS Wales-sized workforce its senior-band cells
-#: are sums of several 1-9 counts from different bodies, which the published zeros and
-#: the ``<10`` label pin to within less than the protection level whatever else is
-#: hidden, so the engine refuses it (docs/indicators.md, "The national pack").
+#: The national pack: every indicator table of the catalogue. The band table
+#: (``staff_band_ethnicity``) joins the staff population through its clinical margins
+#: (``governance.release_pack``), and the default policy treats its zeros as small
+#: counts: with zeros published, a body type's or Wales's senior-band cell that adds
+#: up several bodies' counts of 1 to 9 could not be protected whatever else is hidden
+#: (docs/indicators.md, "The national pack").
 NATIONAL_PACK: Final = "wres-national"
 NATIONAL_TABLES: Final[tuple[str, ...]] = (
     "staff_ethnicity",
+    "staff_band_ethnicity",
     "staff_group_ethnicity",
     "staff_medical_ethnicity",
     "recruitment_shortlisted",

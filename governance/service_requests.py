@@ -87,6 +87,11 @@ REVIEW_HIDDEN_SHARE = 0.25
 #: ``auto`` would run the optimal method (up to ``time_limit`` seconds) on every small
 #: set of the pack. Both are audited; the evidence records the method used.
 PACK_METHOD: MethodName = "fast"
+#: LPs each linked set's pruning may solve when a pack is cleared (the checks run
+#: while the analyst waits); past it, a complementary cell is published again only
+#: when the tables already found prove it safe to. Counted, not timed, so a pack is
+#: cleared the same way on any machine.
+PACK_PRUNE_LPS = 500
 #: The states in which a request's approvals count towards its release.
 _AWAITING_RELEASE = frozenset({"checked", "approved"})
 
@@ -712,10 +717,13 @@ class RequestActions(AuditActions):
         """Count in the store, protect and audit with the engine: the checks.
 
         The tables are grouped into linked sets by population
-        (:func:`governance.release_pack.plan_pack`). One linked set is cleared by
-        :func:`governance.sdc.clear.apply` under the policy's method; several are a
-        pack (:func:`governance.sdc.pack.apply_pack`), cleared with the fast method
-        and audited once more as a whole. A named pack adds the catalogue's
+        (:func:`governance.release_pack.plan_pack`). One linked set of a
+        specification file is cleared by :func:`governance.sdc.clear.apply` under
+        the policy's method; several, or the tables of a named pack, are a pack
+        (:func:`governance.sdc.pack.apply_pack`), cleared with the fast method and
+        audited as a whole (a named pack's tables can be many thousand cells, too
+        many for the optimal method's time limit while the analyst waits). A named
+        pack adds the catalogue's
         percentages, rates and relative likelihoods. With ``approved`` (at export)
         the hidden cells recorded in the request's evidence are audited again on
         the current counts instead of being searched for afresh: what is released
@@ -739,7 +747,7 @@ class RequestActions(AuditActions):
                 if approved and record.evidence_json
                 else [None] * len(plan.components)
             )
-            if len(plan.components) == 1 and not plan.cross:
+            if len(plan.components) == 1 and not plan.cross and not record.pack:
                 only = plan.components[0]
                 cleared = apply(
                     only.linked, policy, derived=only.derived, pattern=patterns[0]
@@ -751,6 +759,7 @@ class RequestActions(AuditActions):
                     cross=plan.cross,
                     subsets=plan.subsets,
                     method=PACK_METHOD,
+                    prune_lps=PACK_PRUNE_LPS,
                     patterns=patterns,
                 )
         except (DisclosureError, TableError) as exc:

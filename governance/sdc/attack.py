@@ -24,8 +24,10 @@ cells the caller already holds.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +39,12 @@ from governance.sdc.leafspace import LeafSpace
 from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.local import propagate
 from governance.sdc.problem import BoolArray, FloatArray, ProtectionProblem
+
+#: Threads the audit solves its LPs on: each has its own HiGHS models, and HiGHS
+#: releases the interpreter lock while it solves, so two cores bound twice the cells.
+AUDIT_WORKERS = min(2, os.cpu_count() or 1)
+#: Below this many hidden cells one thread is quicker than starting another.
+PARALLEL_FROM = 200
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,6 +188,8 @@ class Bounder:
         self.wmax = values.copy()
         self.found: list[Change] = []
         """Tables found feasible for this pattern, as changes from the true one."""
+        self.undecided: int | None = None
+        """A cell ``find_unsafe`` left undecided when its LP budget ran out."""
         self._absorbed = 0
         if not self.reference:
             self.wmin[hidden] = np.inf
@@ -255,6 +265,7 @@ def audit(
     *,
     system: ConstraintSystem | None = None,
     leaves: LeafSpace | None = None,
+    workers: int | None = None,
 ) -> AuditResult:
     """Compute every hidden cell's exact interval and judge the pattern.
 
@@ -262,6 +273,8 @@ def audit(
     result is deterministic for the same problem and pattern. Infeasible input
     (labels or relations contradicted by the values) is reported in the result.
     ``leaves`` (optional) enables the leaf-space column generation of ``Bounder``.
+    ``workers`` threads solve the LPs, each with its own models (default
+    ``AUDIT_WORKERS``; HiGHS lets go of the interpreter while it solves).
     """
     started = time.perf_counter()
     problem.check()
@@ -273,9 +286,24 @@ def audit(
     intruder = bounder.intruder
     lower = problem.values.astype(np.float64, copy=True)
     upper = problem.values.astype(np.float64, copy=True)
-    for cell in _audit_order(intruder):
-        lower[cell] = bounder.bound(int(cell), -1)
-        upper[cell] = bounder.bound(int(cell), +1)
+    order = _audit_order(intruder)
+    workers = AUDIT_WORKERS if workers is None else max(1, workers)
+    if workers == 1 or leaves is not None or len(order) < PARALLEL_FROM:
+        bounders = [bounder]
+        _bound_all(bounder, order, lower, upper)
+    else:
+        # Every bound is an exact optimum, whichever model finds it; the cells are
+        # dealt to the workers in a fixed way, so the LP count is deterministic too.
+        bounders = [bounder] + [
+            Bounder(problem, system, hidden, None) for _ in range(workers - 1)
+        ]
+        with ThreadPoolExecutor(workers) as pool:
+            done = [
+                pool.submit(_bound_all, b, _share(order, k, workers), lower, upper)
+                for k, b in enumerate(bounders)
+            ]
+            for future in done:
+                future.result()
     tol = tolerance(problem)
     lower, upper = round_inwards(problem, lower, upper, tol)
     unsafe = judge(problem, hidden, lower, upper, tol if not problem.integral else 1e-9)
@@ -291,9 +319,25 @@ def audit(
             int(i) for i in np.flatnonzero(contradictions(problem, hidden))
         ),
         violated=tuple(int(i) for i in np.flatnonzero(violations(problem, system))),
-        lp_solves=bounder.lp_solves,
+        lp_solves=sum(b.lp_solves for b in bounders),
         seconds=time.perf_counter() - started,
     )
+
+
+def _share(order: list[int], k: int, workers: int) -> list[int]:
+    """Worker ``k``'s cells: a contiguous run of the order."""
+    size = -(-len(order) // workers)
+    return order[k * size : (k + 1) * size]
+
+
+def _bound_all(
+    bounder: Bounder, cells: Sequence[int], lower: FloatArray, upper: FloatArray
+) -> None:
+    """Exact bounds of ``cells`` into ``lower`` and ``upper`` (each worker writes
+    its own cells only)."""
+    for cell in cells:
+        lower[cell] = bounder.bound(int(cell), -1)
+        upper[cell] = bounder.bound(int(cell), +1)
 
 
 def find_unsafe(
@@ -306,6 +350,7 @@ def find_unsafe(
     first: Sequence[int] = (),
     stop_early: bool = False,
     outer: tuple[FloatArray, FloatArray] | None = None,
+    max_lps: int | None = None,
 ) -> tuple[list[int], Bounder]:
     """Return the audit's unsafe primary cells, solving as few LPs as possible.
 
@@ -320,6 +365,11 @@ def find_unsafe(
     as wide as required, so on a well-protected pattern most primary cells need no
     LP of their own. Also returns the ``Bounder``, whose models stay warm for
     certificates.
+
+    ``max_lps`` caps the LPs solved: the first cell that would need one more is
+    left undecided (``Bounder.undecided``), the search ends there, and the verdict
+    is then incomplete. Callers that pass it must treat an undecided cell as a
+    refusal.
     """
     system = system if system is not None else build_system(problem)
     bounder = Bounder(problem, system, hidden, leaves, witnesses, outer)
@@ -340,6 +390,9 @@ def find_unsafe(
         args = (float(width[cell]), float(reach_up[cell]), float(reach_down[cell]))
         if bounder.proven_safe(cell, *args):
             continue
+        if max_lps is not None and bounder.lp_solves >= max_lps:
+            bounder.undecided = cell
+            break
         lo = np.array([bounder.bound(cell, -1)])
         hi = np.array([bounder.bound(cell, +1)])
         lo, hi = round_inwards(problem, lo, hi, tol)

@@ -244,6 +244,7 @@ def apply(
     method: MethodName | None = None,
     progress: Progress | None = None,
     pattern: BoolArray | None = None,
+    prune_lps: int | Literal["auto"] | None = "auto",
 ) -> ClearedSet:
     """Protect a linked set under ``policy`` and return its cleared tables.
 
@@ -251,13 +252,54 @@ def apply(
     computed only from published cells and their facts are audited with the rest.
     ``pattern`` (the hidden cells of an earlier, approved clearing) is audited
     instead of searching for complements: with the primary cells added, it must
-    pass the same audit, or nothing is returned.
+    pass the same audit, or nothing is returned. ``prune_lps`` caps the LPs of the
+    fast method's pruning (``governance.sdc.suppress.protect``).
 
     Raises:
         TableError: the tables lack what a rule needs (e.g. contributor columns).
         DisclosureError: the audit found a cell an intruder could narrow below the
             protection level; nothing is returned.
     """
+    return _apply(
+        linked, policy, derived=derived, method=method, progress=progress,
+        pattern=pattern, prune_lps=prune_lps, audited=True,
+    )  # fmt: skip
+
+
+def apply_in_pack(
+    linked: LinkedSet,
+    policy: Policy,
+    *,
+    derived: Sequence[DerivedSpec] = (),
+    method: MethodName | None = None,
+    pattern: BoolArray | None = None,
+    prune_lps: int | Literal["auto"] | None = "auto",
+) -> ClearedSet:
+    """:func:`apply` without the set's own audit, for ``governance.sdc.pack`` only.
+
+    A pack audits all its sets together, with every set's relations and facts and
+    more besides, so a set's own audit could only repeat a weaker verdict. The
+    set returned states no intervals (``nan``) and no audit figures until
+    :func:`with_intervals` gives it the whole-pack audit's: ``apply_pack`` does so
+    for every set, or raises, before anything leaves it.
+    """
+    return _apply(
+        linked, policy, derived=derived, method=method, progress=None,
+        pattern=pattern, prune_lps=prune_lps, audited=False,
+    )  # fmt: skip
+
+
+def _apply(
+    linked: LinkedSet,
+    policy: Policy,
+    *,
+    derived: Sequence[DerivedSpec],
+    method: MethodName | None,
+    progress: Progress | None,
+    pattern: BoolArray | None,
+    prune_lps: int | Literal["auto"] | None,
+    audited: bool,
+) -> ClearedSet:
     from governance.sdc.suppress import protect  # the methods load HiGHS models
 
     rules = policy.disclosure
@@ -277,6 +319,7 @@ def apply(
             time_limit=rules.secondary.time_limit,
             seed=0,
             progress=progress,
+            prune_lps=prune_lps,
         )
         used = str(getattr(result, "method", chosen))
         hidden = np.asarray(result.hidden, dtype=bool) | primary.primary
@@ -289,12 +332,19 @@ def apply(
     if inherit:
         facts = deriver.facts(deriver.published_ratios(hidden), hidden)
         problem = replace(problem, facts=tuple(facts))
-    if progress is not None:
-        progress("audit", 0.0)
-    report = audit(problem, hidden)
-    if progress is not None:
-        progress("audit", 1.0)
-    _check_safe(linked, problem, report, hidden)
+    _check_usable(linked, problem, hidden)
+    if audited:
+        if progress is not None:
+            progress("audit", 0.0)
+        report = audit(problem, hidden)
+        if progress is not None:
+            progress("audit", 1.0)
+        _check_safe(linked, report)
+        lower, upper = report.lower, report.upper
+        lp_solves, audit_seconds = report.lp_solves, report.seconds
+    else:
+        lower = upper = np.full(linked.size, np.nan)
+        lp_solves, audit_seconds = 0, 0.0
     statuses = _statuses(primary.primary, hidden)
     values = deriver.values(hidden)
     tables = tuple(
@@ -310,22 +360,19 @@ def apply(
         cells=linked.size,
         primary=int(primary.primary.sum()),
         secondary=int((hidden & ~primary.primary).sum()),
-        hidden=_hidden_cells(linked, statuses, report),
+        hidden=_hidden_cells(linked, statuses, hidden, lower, upper),
         unsafe=(),
-        lp_solves=report.lp_solves,
+        lp_solves=lp_solves,
         seconds_protect=protect_seconds,
-        seconds_audit=report.seconds,
+        seconds_audit=audit_seconds,
     )
     return ClearedSet(
         tables=tables, derived=tuple(values), evidence=evidence, token=_TOKEN
     )
 
 
-def _check_safe(
-    linked: LinkedSet,
-    problem: ProtectionProblem,
-    report: AuditResult,
-    hidden: BoolArray,
+def _check_usable(
+    linked: LinkedSet, problem: ProtectionProblem, hidden: BoolArray
 ) -> None:
     usable = problem.primary | problem.usable_candidates()
     if bool(np.any(hidden & ~usable)):
@@ -333,6 +380,9 @@ def _check_safe(
         raise DisclosureError(
             f"the suppression hid cell {linked.describe(bad)}, which it may not"
         )
+
+
+def _check_safe(linked: LinkedSet, report: AuditResult) -> None:
     if not report.feasible:
         raise DisclosureError(
             "the audit found the table inconsistent with its own labels or relations;"
@@ -408,14 +458,20 @@ def _clear_table(
 
 
 def with_intervals(
-    cleared: ClearedSet, linked: LinkedSet, lower: FloatArray, upper: FloatArray
+    cleared: ClearedSet,
+    linked: LinkedSet,
+    lower: FloatArray,
+    upper: FloatArray,
+    audited: tuple[int, float] | None = None,
 ) -> ClearedSet:
     """The same cleared set, its evidence's intervals from a wider audit.
 
     A pack audits all its linked sets together (``governance.sdc.pack``); that
     intruder knows more than one set's, so the intervals it finds (``lower`` and
     ``upper``, indexed like ``linked``) are the ones the evidence should state.
-    Nothing published changes, nor the digest.
+    Nothing published changes, nor the digest. ``audited`` (LP solves, seconds)
+    gives that audit's figures to a set cleared without its own
+    (:func:`apply_in_pack`).
     """
     hidden = tuple(
         replace(
@@ -426,29 +482,36 @@ def with_intervals(
         for h in cleared.evidence.hidden
         for index in (linked.index_of(h.cell),)
     )
+    evidence = replace(cleared.evidence, hidden=hidden)
+    if audited is not None:
+        evidence = replace(evidence, lp_solves=audited[0], seconds_audit=audited[1])
     return ClearedSet(
         tables=cleared.tables,
         derived=cleared.derived,
-        evidence=replace(cleared.evidence, hidden=hidden),
+        evidence=evidence,
         token=_TOKEN,
     )
 
 
 def _hidden_cells(
-    linked: LinkedSet, statuses: list[CellStatus], report: AuditResult
+    linked: LinkedSet,
+    statuses: list[CellStatus],
+    hidden: BoolArray,
+    lower: FloatArray,
+    upper: FloatArray,
 ) -> tuple[HiddenCell, ...]:
     owners: dict[int, list[str]] = {}
     for table in linked.tables:
         positions = np.unique(linked.positions[table.name])
-        for index in positions[report.hidden[positions]].tolist():
+        for index in positions[hidden[positions]].tolist():
             owners.setdefault(index, []).append(table.name)
     return tuple(
         HiddenCell(
             cell=dict(linked.keys[index]),
             tables=tuple(owners[index]),
             status=statuses[index],
-            lower=float(report.lower[index]),
-            upper=float(report.upper[index]),
+            lower=float(lower[index]),
+            upper=float(upper[index]),
         )
         for index in sorted(owners)
     )

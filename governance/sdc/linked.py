@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,20 @@ CellKey = tuple[tuple[str, str], ...]
 """A cell's meaning: ``(dimension, code)`` pairs sorted by dimension, totals left out."""
 
 
+@dataclass(frozen=True)
+class Link:
+    """The cell ``total`` is the sum of the cells ``parts``, across tables.
+
+    For a breakdown whose rows add up from another table's rows: staff on AfC
+    bands who are non-clinical are the staff of the two non-clinical staff groups,
+    so a band table's non-clinical margin is the sum of those staff-group cells.
+    Cells are named by meaning (:data:`CellKey`).
+    """
+
+    total: CellKey
+    parts: tuple[CellKey, ...]
+
+
 class LinkedSet:
     """Tables over one population whose shared cells are one variable.
 
@@ -42,11 +57,15 @@ class LinkedSet:
     cells the same variables as the ``staff_group=01`` cells of a table by staff
     group, and the subgroup hierarchy adds up to them.
 
+    ``links`` (:class:`Link`) add relations across tables that no hierarchy
+    states; each must hold on the counts.
+
     Raises:
         TableError: no tables, two tables with one name, tables of different
             measures, one dimension name with two totals, a fixed dimension that the
-            table has or a fixed code that is that dimension's total, or a shared cell
-            whose value differs between tables (the cell is named, not the values).
+            table has or a fixed code that is that dimension's total, a shared cell
+            whose value differs between tables, or a link naming a cell not in the
+            set or not holding (cells are named, never values).
     """
 
     def __init__(
@@ -54,6 +73,7 @@ class LinkedSet:
         tables: Sequence[Table],
         *,
         fixed: Mapping[str, Mapping[str, str]] | None = None,
+        links: Sequence[Link] = (),
     ) -> None:
         if not tables:
             raise TableError("a linked set needs at least one table")
@@ -92,6 +112,10 @@ class LinkedSet:
         for table in tables:
             self.positions[table.name] = self._register(table)
         self._fill_values()
+        if links and self.kind != "count":
+            raise TableError("links join count tables only")
+        self.links: tuple[Link, ...] = tuple(links)
+        self._linked = [self._link(link) for link in self.links]
         self._relations: tuple[Relation, ...] | None = None
 
     def __repr__(self) -> str:
@@ -241,9 +265,31 @@ class LinkedSet:
                 self.top[where[first], : tops.shape[1]] = tops[first]
             filled[where] = True
 
+    def _link(self, link: Link) -> Relation:
+        """A link as a relation between cells of the set, checked on the counts."""
+        cells = []
+        for key in (link.total, *link.parts):
+            found = self._index.get(key)
+            if found is None:
+                raise TableError(
+                    f"a link names cell {describe_key(key)}, not in the set"
+                )
+            cells.append(found)
+        total, *parts = cells
+        if not parts or len(set(cells)) != len(cells):
+            raise TableError(
+                f"the link of cell {describe_key(link.total)} needs distinct parts"
+            )
+        if self.counts[total] != self.counts[parts].sum():
+            raise TableError(
+                f"cell {describe_key(link.total)} is not the sum of the cells its link"
+                " names"
+            )
+        return Relation(total, tuple(parts))
+
     def _build_relations(self) -> tuple[Relation, ...]:
         seen: set[tuple[int, tuple[int, ...]]] = set()
-        out: list[Relation] = []
+        out: list[Relation] = list(self._linked)
         for table in self.tables:
             grid = self.positions[table.name]
             for axis, dim in enumerate(table.dimensions):

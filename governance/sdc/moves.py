@@ -107,6 +107,31 @@ class Mover:
         )
         self.model.set_costs(both, np.concatenate([cost, cost]))
 
+    def reach(self, cell: int) -> tuple[float, float]:
+        """How far up and down ``cell`` can move in any table that keeps every
+        relation and fact, with every cell that may be hidden free to move.
+
+        No pattern can give the intruder a wider interval than ``value - down`` to
+        ``value + up``: hiding fewer cells only fixes more of them.
+        """
+        n = self.n
+        everything = np.arange(2 * n, dtype=np.int64)
+        found: list[float] = []
+        for column in (cell, cell + n):
+            cost = np.zeros(2 * n)
+            cost[column] = -1.0
+            self.model.set_costs(everything, cost)
+            self.solves += 1
+            status = self.model.solve()
+            if status is Status.UNBOUNDED:
+                found.append(float("inf"))
+            elif status is Status.OPTIMAL:
+                found.append(float(self.model.values()[column]))
+            else:
+                found.append(0.0)
+        self._set(np.arange(n, dtype=np.int64), self.pattern)
+        return found[0], found[1]
+
     def move(self, cell: int, amount: float) -> Move | None:
         """The least-cost change that moves hidden ``cell`` by ``amount`` (signed).
 

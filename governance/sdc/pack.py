@@ -37,6 +37,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -45,7 +46,7 @@ from governance.sdc.attack import audit
 from governance.sdc.clear import (
     ClearedSet,
     ClearedTable,
-    apply,
+    apply_in_pack,
     build_problem,
     derived_entry,
     digest_row,
@@ -354,11 +355,15 @@ def apply_pack(
     subsets: Sequence[Subset] = (),
     method: MethodName | None = None,
     patterns: Sequence[BoolArray | None] | None = None,
+    prune_lps: int | Literal["auto"] | None = "auto",
 ) -> ClearedPack:
     """Clear every component, derive across them, and audit the whole pack once.
 
     ``patterns`` gives, per component, the hidden cells of an earlier (approved)
     clearing to audit instead of searching (see :func:`governance.sdc.clear.apply`).
+    ``prune_lps`` caps the LPs of each component's pruning
+    (:func:`governance.sdc.suppress.protect`). Components are not audited one by
+    one: the whole-pack audit knows everything each component's would, and more.
 
     Raises:
         TableError: no components, a table in two components, or a cross value or
@@ -376,7 +381,14 @@ def apply_pack(
     if len(given) != len(components):
         raise TableError("a pack needs one pattern (or None) per linked set")
     sets = tuple(
-        apply(c.linked, policy, derived=c.derived, method=method, pattern=p)
+        apply_in_pack(
+            c.linked,
+            policy,
+            derived=c.derived,
+            method=method,
+            pattern=p,
+            prune_lps=prune_lps,
+        )
         for c, p in zip(components, given, strict=True)
     )
     hidden = [
@@ -400,8 +412,9 @@ def apply_pack(
         )
     # Each set's evidence states what the whole-pack intruder can work out.
     offsets = np.cumsum([0, *(c.linked.size for c in components)])
+    figures = (report.lp_solves, seconds)
     sets = tuple(
-        with_intervals(s, c.linked, report.lower[a:b], report.upper[a:b])
+        with_intervals(s, c.linked, report.lower[a:b], report.upper[a:b], figures)
         for s, c, a, b in zip(sets, components, offsets[:-1], offsets[1:], strict=True)
     )
     values = _CrossValues(components, hidden, policy)

@@ -68,11 +68,33 @@ class PPercent(_Model):
     p: float = Field(10.0, gt=0, lt=100)
 
 
+_TABLE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
 class PrimaryRules(_Model):
     threshold: Threshold = Threshold()
     zeros: ZerosMode = "publish"
+    zeros_by_table: dict[str, ZerosMode] = {}
+    """Table name -> zeros mode for that table's cells (the rest follow ``zeros``).
+    A cell in several tables follows the strictest of their modes."""
     dominance: Dominance | None = None
     p_percent: PPercent | None = None
+
+    @model_validator(mode="after")
+    def _table_names(self) -> PrimaryRules:
+        for name in self.zeros_by_table:
+            if not re.match(_TABLE_NAME, name):
+                raise ValueError("zeros_by_table: a key is not a table name")
+        return self
+
+    def zeros_for(self, table: str) -> ZerosMode:
+        """The zeros mode of one table's cells."""
+        return self.zeros_by_table.get(table, self.zeros)
+
+    @property
+    def zero_modes(self) -> frozenset[ZerosMode]:
+        """Every zeros mode some table follows."""
+        return frozenset({self.zeros, *self.zeros_by_table.values()})
 
 
 class ProtectionLevel(_Model):

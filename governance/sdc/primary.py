@@ -22,7 +22,7 @@ import numpy as np
 
 from governance.errors import TableError
 from governance.sdc.linked import LinkedSet
-from governance.sdc.policy import DisclosurePolicy
+from governance.sdc.policy import DisclosurePolicy, ZerosMode
 from governance.sdc.problem import BoolArray, FloatArray, IntArray
 
 
@@ -68,16 +68,24 @@ def find_primary(linked: LinkedSet, policy: DisclosurePolicy) -> PrimaryCells:
     counts = linked.counts
     small = (counts >= 1) & (counts < min_count)
     zero = counts == 0
+    mode = zero_modes(linked, policy)
+    if linked.magnitudes is None and bool(np.any(mode[zero] != _MODES["publish"])):
+        # A zero that published zeros of other tables already give away (its
+        # linked parts are all published zeros, or it is part of a published-zero
+        # total) is known to everyone: hiding it protects nothing and could not
+        # be protected, so it is published like them.
+        known = implied_zeros(linked, zero & (mode == _MODES["publish"]))
+        mode[known] = _MODES["publish"]
     reason = np.zeros(linked.size, dtype=np.int64)
     reason[small] = Reason.THRESHOLD
-    if rules.zeros != "publish":
-        reason[zero] = Reason.ZERO
-    label_floor = 1.0 if rules.zeros == "publish" else 0.0
+    reason[zero & (mode != _MODES["publish"])] = Reason.ZERO
+    # A cell's label tells a reader 0..9 wherever its table hides zeros.
+    label_floor = np.where(mode == _MODES["publish"], 1.0, 0.0)
     if linked.magnitudes is None:
         primary = reason != Reason.NONE
         protection = np.where(primary, policy.secondary.protection_level.count, 0.0)
-        if rules.zeros == "suppress":
-            protection[zero] = 0.0  # kept from being pinned, nothing more
+        # a suppressed zero is kept from being pinned, nothing more
+        protection[zero & (mode == _MODES["suppress"])] = 0.0
         return PrimaryCells(
             primary=primary,
             reason=reason,
@@ -89,6 +97,41 @@ def find_primary(linked: LinkedSet, policy: DisclosurePolicy) -> PrimaryCells:
             small_label=primary.copy(),
         )
     return _magnitude_primary(linked, policy, reason)
+
+
+#: Zeros modes from the least to the most protective: a cell shared by tables
+#: with different modes follows the most protective.
+_MODES: dict[ZerosMode, int] = {"publish": 0, "suppress": 1, "small": 2}
+
+
+def zero_modes(linked: LinkedSet, policy: DisclosurePolicy) -> IntArray:
+    """Per cell, the zeros mode it follows (an index of ``_MODES``)."""
+    rules = policy.primary
+    mode = np.zeros(linked.size, dtype=np.int64)
+    for table in linked.tables:
+        cells = linked.positions[table.name]
+        mode[cells] = np.maximum(mode[cells], _MODES[rules.zeros_for(table.name)])
+    return mode
+
+
+def implied_zeros(linked: LinkedSet, published: BoolArray) -> BoolArray:
+    """Cells that the ``published`` zero cells show are zero: the parts of a zero
+    total (counts are not negative), and a total whose parts are all zero."""
+    known = published.copy()
+    relations = linked.relations()
+    changed = True
+    while changed:
+        changed = False
+        for relation in relations:
+            kids = list(relation.children)
+            if known[relation.total]:
+                if not bool(known[kids].all()):
+                    known[kids] = True
+                    changed = True
+            elif bool(known[kids].all()):
+                known[relation.total] = True
+                changed = True
+    return known
 
 
 def _magnitude_primary(

@@ -16,7 +16,7 @@ It never reads files or logs, and never returns a value of a hidden cell.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +25,7 @@ import numpy as np
 from governance.errors import DisclosureError
 from governance.sdc.attack import find_unsafe
 from governance.sdc.cuts import CutBuilder
+from governance.sdc.leaflp import Change
 from governance.sdc.leafspace import LeafSpace, build_leaf_space
 from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.problem import BoolArray, ProtectionProblem
@@ -36,9 +37,10 @@ Progress = Callable[[str, float], None]
 
 #: ``auto`` uses the optimal method up to this many cells that may be hidden.
 AUTO_OPTIMAL_CANDIDATES = 400
-#: Above this many cells, pruning checks at most this many offers exactly.
+#: Above this many cells, pruning's exact checks solve at most this many LPs in
+#: all; later offers are taken only when the tables found so far prove them safe.
 PRUNE_FULL_LIMIT = 5000
-PRUNE_CHECKS_LARGE = 200
+PRUNE_LPS_LARGE = 8000
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def protect(
     seed: int = 0,
     progress: Progress | None = None,
     use_leaf_space: bool = False,
+    prune_lps: int | Literal["auto"] | None = "auto",
 ) -> SuppressionResult:
     """Return a safe hidden pattern for ``problem``.
 
@@ -81,7 +84,11 @@ def protect(
     deterministic. ``use_leaf_space`` lets the audit try column generation in leaf
     space before each component LP; it is off because it measured slower (the
     demo's 1,408-cell set: audit 2.1 s with it, 0.2 s without; 6,860 cells: 219 s
-    and 207 s), and kept for the benchmark.
+    and 207 s), and kept for the benchmark. ``prune_lps`` caps the LPs the fast
+    method's pruning solves (``None``: no cap; ``auto``: no cap up to
+    ``PRUNE_FULL_LIMIT`` cells, ``PRUNE_LPS_LARGE`` above); a cap leaves more cells
+    hidden, never an unsafe one. It counts LPs, not seconds, so the result is still
+    deterministic.
 
     Raises:
         DisclosureError: some primary cell cannot be protected even with every
@@ -93,8 +100,11 @@ def protect(
     system = build_system(problem)
     leaves = build_leaf_space(problem, system) if use_leaf_space else None
     chosen = choose_method(problem, method)
-    checks = None if problem.size <= PRUNE_FULL_LIMIT else PRUNE_CHECKS_LARGE
-    hidden = protect_fast(problem, system, leaves, max_checks=checks, progress=progress)
+    if prune_lps == "auto":
+        prune_lps = None if problem.size <= PRUNE_FULL_LIMIT else PRUNE_LPS_LARGE
+    hidden, pool = protect_fast(
+        problem, system, leaves, lp_budget=prune_lps, progress=progress
+    )
     proven = False
     lower_bound: float | None = None
     if chosen == "optimal":
@@ -107,7 +117,8 @@ def protect(
             outcome.proven,
             outcome.lower_bound,
         )
-    hidden = _checked(problem, hidden, system, leaves)
+        pool = []  # the tables fast found may not be feasible for this pattern
+    hidden = _checked(problem, hidden, system, leaves, pool)
     if progress is not None:
         progress("done", 1.0)
     secondary = hidden & ~problem.primary
@@ -127,12 +138,18 @@ def _checked(
     hidden: BoolArray,
     system: ConstraintSystem,
     leaves: LeafSpace | None,
+    witnesses: Sequence[Change] = (),
 ) -> BoolArray:
-    """The audit's verdict as the last step: repair once, or refuse."""
-    unsafe, _ = find_unsafe(problem, hidden, system=system, leaves=leaves)
+    """The audit's verdict as the last step: repair once, or refuse.
+
+    ``witnesses`` are tables the method found feasible for ``hidden``.
+    """
+    unsafe, _ = find_unsafe(
+        problem, hidden, system=system, leaves=leaves, witnesses=witnesses
+    )
     if not unsafe:
         return hidden
-    hidden = repair(problem, system, leaves, hidden, CutBuilder(problem, system))
+    hidden, _ = repair(problem, system, leaves, hidden, CutBuilder(problem, system))
     unsafe, _ = find_unsafe(problem, hidden, system=system, leaves=leaves)
     if unsafe:  # pragma: no cover - repair ends only when the audit is clean
         raise DisclosureError(f"{len(unsafe)} small cells could not be protected")

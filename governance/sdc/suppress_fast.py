@@ -29,12 +29,13 @@ Nothing here reads a clock: the same problem always gives the same pattern.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from governance.errors import DisclosureError
-from governance.sdc.attack import Bounder, find_unsafe
+from governance.sdc.attack import AUDIT_WORKERS, Bounder, find_unsafe, tolerance
 from governance.sdc.cuts import Cut, CutBuilder
 from governance.sdc.leaflp import Change
 from governance.sdc.leafspace import LeafSpace
@@ -45,6 +46,10 @@ from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionPr
 
 Progress = Callable[[str, float], None]
 _DEPTH = 4
+#: Threads the repair's least-cost moves run on (HiGHS releases the interpreter
+#: lock while it solves), and the fewest unsafe cells worth a second thread.
+MOVE_WORKERS = AUDIT_WORKERS
+PARALLEL_MOVES_FROM = 16
 
 
 def _outer_unsafe(
@@ -227,39 +232,58 @@ def repair(
     hidden: BoolArray,
     builder: CutBuilder,
     *,
+    witnesses: Sequence[Change] = (),
     progress: Progress | None = None,
-) -> BoolArray:
-    """Phase 2: hide cells until the exact audit finds nothing unsafe."""
+) -> tuple[BoolArray, list[Change]]:
+    """Phase 2: hide cells until the exact audit finds nothing unsafe.
+
+    Returns the pattern and the tables found on the way (changes from the true
+    table), every one feasible for that pattern: witnesses for what follows.
+    ``witnesses`` are tables already known feasible for ``hidden``.
+    """
     hidden = hidden.copy()
     rounds = 0
     bump: dict[int, float] = {}
     # Hiding more only relaxes the intruder's system: every table found for one
     # round's pattern is feasible for the next, so it stays a witness.
-    pool: list[Change] = []
-    mover: Mover | None = None
+    pool: list[Change] = list(witnesses)
+    movers: list[Mover] = []
     while True:
         unsafe, bounder = find_unsafe(
             problem, hidden, system=system, leaves=leaves, witnesses=pool
         )
-        pool.extend(bounder.found)
+        pool = [*pool, *bounder.found]
         if not unsafe:
-            return hidden
+            return hidden, pool
         rounds += 1
         if progress is not None:
             progress("repair", min(0.95, rounds / (rounds + 5)))
         chosen: set[int] = set()
-        if mover is None:
-            mover = Mover(problem, system, hidden)
+        workers = MOVE_WORKERS if len(unsafe) >= PARALLEL_MOVES_FROM else 1
+        while len(movers) < workers:
+            movers.append(Mover(problem, system, hidden))
+        size = -(-len(unsafe) // workers)
+        shares = [unsafe[k * size : (k + 1) * size] for k in range(workers)]
+        if workers == 1:
+            rounds_moves = [_moves(problem, bounder, movers[0], unsafe, hidden)]
+        else:
+            # Each worker has its own model and widens its own share of the cells;
+            # the shares are fixed, so the result does not depend on timing. Each
+            # move stays feasible once the cells every worker opens are hidden.
+            with ThreadPoolExecutor(workers) as executor:
+                futures = [
+                    executor.submit(_moves, problem, bounder, m, share, hidden)
+                    for m, share in zip(movers, shares, strict=False)
+                ]
+                rounds_moves = [f.result() for f in futures]
         widened = hidden.copy()
         stuck: list[int] = []
-        for cell in unsafe:
-            moves = _widen(problem, bounder, mover, cell, widened)
-            if moves is None:
-                stuck.append(cell)
-                continue
+        for opened, found, left in rounds_moves:
+            widened |= opened
             # Each move is a table the intruder cannot rule out once its opened
             # cells are hidden, so it stays a witness in every later round.
-            pool.extend(m.change for m in moves)
+            pool.extend(found)
+            stuck.extend(left)
         chosen.update(int(c) for c in np.flatnonzero(widened & ~hidden))
         if not chosen:
             # Every move claims to get there with the cells already hidden: the
@@ -282,9 +306,90 @@ def repair(
         hidden[sorted(chosen)] = True
 
 
-def _widen(
+def _moves(
     problem: ProtectionProblem,
     bounder: Bounder,
+    mover: Mover,
+    cells: Sequence[int],
+    hidden: BoolArray,
+) -> tuple[BoolArray, list[Change], list[int]]:
+    """Least-cost moves for each of ``cells`` in turn: the pattern they open, the
+    moves (witnesses), and the cells no move widens."""
+    widened = hidden.copy()
+    found: list[Change] = []
+    stuck: list[int] = []
+    seen = _Spread(problem, bounder)
+    for cell in cells:
+        if seen.proven_safe(cell):
+            # a move made for an earlier cell spreads it already
+            continue
+        moves = _widen(problem, seen, mover, cell, widened)
+        if moves is None:
+            if not _protectable(problem, mover, cell):
+                raise DisclosureError(
+                    "a small cell cannot be protected even with every candidate"
+                    " hidden; consider treating zeros as small or lowering the"
+                    " protection level"
+                )
+            stuck.append(cell)
+            continue
+        for m in moves:
+            found.append(m.change)
+            seen.add(m.change)
+    return widened, found, stuck
+
+
+def _protectable(problem: ProtectionProblem, mover: Mover, cell: int) -> bool:
+    """Whether any pattern could spread ``cell`` as wide as its protection needs:
+    the interval it can reach with every candidate hidden, rounded inwards for
+    whole numbers, judged as the audit judges."""
+    up, down = mover.reach(cell)
+    value = float(problem.values[cell])
+    lo = max(value - down, float(problem.primary_lower[cell]), 0.0)
+    hi = min(value + up, float(problem.primary_upper[cell]))
+    slack = 10 * tolerance(problem)  # generous: refuse only what is out of reach
+    if problem.integral:
+        lo, hi = float(np.ceil(lo - slack)), float(np.floor(hi + slack))
+    else:
+        lo, hi = lo - slack, hi + slack
+    width, reach_up, reach_down = (float(t[cell]) for t in problem.protection_targets())
+    return hi - lo >= width - 1e-9 and hi >= reach_up - 1e-9 and lo <= reach_down + 1e-9
+
+
+class _Spread:
+    """The least and greatest value of each cell over the witnesses seen so far:
+    the audit's, and the moves of the current repair round (each feasible once
+    the cells it opens are hidden, which the round does)."""
+
+    def __init__(self, problem: ProtectionProblem, bounder: Bounder) -> None:
+        self.problem = problem
+        self.wmin = bounder.wmin.copy()
+        self.wmax = bounder.wmax.copy()
+        self.round = bounder.tol
+        self.tol = 1e-9 if problem.integral else bounder.tol
+        self.targets = problem.protection_targets()
+
+    def add(self, change: Change) -> None:
+        moved = self.problem.values[change.cells] + change.delta
+        np.maximum.at(self.wmax, change.cells, moved)
+        np.minimum.at(self.wmin, change.cells, moved)
+
+    def spread(self, cell: int) -> tuple[float, float]:
+        lo, hi = float(self.wmin[cell]), float(self.wmax[cell])
+        if self.problem.integral:
+            lo, hi = float(np.ceil(lo - self.round)), float(np.floor(hi + self.round))
+        return lo, hi
+
+    def proven_safe(self, cell: int) -> bool:
+        width, up, down = (float(t[cell]) for t in self.targets)
+        lo, hi = self.spread(cell)
+        tol = self.tol
+        return hi - lo >= width - tol and hi >= up - tol and lo <= down + tol
+
+
+def _widen(
+    problem: ProtectionProblem,
+    bounder: _Spread,
     mover: Mover,
     cell: int,
     hidden: BoolArray,
@@ -370,15 +475,79 @@ def _neighbours(
     return sorted(out)
 
 
+class _Pool:
+    """Tables feasible for the current pattern, as changes, indexed by the cells
+    they move: an offer keeps those that leave the offered cell alone."""
+
+    def __init__(self, problem: ProtectionProblem, changes: Sequence[Change]) -> None:
+        self.problem = problem
+        self.changes: list[Change | None] = []
+        self.touch: dict[int, list[int]] = {}
+        self._small: list[tuple[IntArray, FloatArray]] = []
+        self.add(changes)
+
+    def add(self, changes: Sequence[Change]) -> None:
+        primary = self.problem.primary
+        for change in changes:
+            at = len(self.changes)
+            self.changes.append(change)
+            for cell in change.cells.tolist():
+                self.touch.setdefault(cell, []).append(at)
+            mine = primary[change.cells]
+            cells = change.cells[mine]
+            self._small.append((cells, self.problem.values[cells] + change.delta[mine]))
+
+    def kept(self, cell: int) -> list[int]:
+        """Indices of the live tables that keep ``cell`` at its true value."""
+        gone = set(self.touch.get(cell, ()))
+        return [
+            i for i, c in enumerate(self.changes) if c is not None and i not in gone
+        ]
+
+    def tables(self, ids: Sequence[int]) -> list[Change]:
+        return [c for i in ids if (c := self.changes[i]) is not None]
+
+    def drop(self, cell: int) -> None:
+        """Forget the tables that move ``cell`` (published again: they are not
+        feasible any more)."""
+        for at in self.touch.pop(cell, []):
+            self.changes[at] = None
+
+    def proves(self, ids: Sequence[int], hidden: BoolArray) -> bool:
+        """Whether the tables ``ids`` spread every hidden small cell as wide as
+        its protection requires (the true table counts as one)."""
+        problem = self.problem
+        wmin = problem.values.copy()
+        wmax = problem.values.copy()
+        if ids:
+            cells = np.concatenate([self._small[i][0] for i in ids])
+            moved = np.concatenate([self._small[i][1] for i in ids])
+            np.minimum.at(wmin, cells, moved)
+            np.maximum.at(wmax, cells, moved)
+        small = problem.primary & hidden
+        lo, hi = wmin[small], wmax[small]
+        if problem.integral:
+            tol = tolerance(problem)
+            lo, hi = np.ceil(lo - tol), np.floor(hi + tol)
+            tol = 1e-9
+        else:
+            tol = tolerance(problem)
+        width, up, down = (t[small] for t in problem.protection_targets())
+        return bool(
+            np.all((hi - lo >= width - tol) & (hi >= up - tol) & (lo <= down + tol))
+        )
+
+
 def prune(
     problem: ProtectionProblem,
     system: ConstraintSystem,
     leaves: LeafSpace | None,
     hidden: BoolArray,
     *,
-    max_checks: int | None,
+    lp_budget: int | None,
+    witnesses: Sequence[Change] = (),
     progress: Progress | None = None,
-) -> BoolArray:
+) -> tuple[BoolArray, list[Change]]:
     """Phase 3: publish again every complementary cell the pattern does not need.
 
     Each exact check reuses the tables the earlier checks found: a table in which
@@ -387,22 +556,29 @@ def prune(
     enough needs no LP. Only the cells it no longer proves safe are solved again,
     those sharing a row with the offered cell first, and a check stops at the first
     unsafe cell: the offer is refused either way.
+
+    ``lp_budget`` caps the LPs all the checks together may solve. Once it is spent,
+    an offer is taken only when the tables already found prove every small cell
+    safe without it; any cell they leave unproven refuses the offer. The pattern is
+    safe either way; a budget only leaves more cells hidden. ``witnesses`` are
+    tables known feasible for ``hidden`` (the repair's). Returns the pattern and the
+    tables feasible for it.
     """
     hidden = hidden.copy()
     secondary = np.flatnonzero(hidden & ~problem.primary)
     order = secondary[
         np.lexsort((secondary, -problem.values[secondary], -problem.cost[secondary]))
     ]
-    unsafe, bounder = find_unsafe(problem, hidden, system=system, leaves=leaves)
+    unsafe, bounder = find_unsafe(
+        problem, hidden, system=system, leaves=leaves, witnesses=witnesses
+    )
     if unsafe:  # pragma: no cover - prune is only given safe patterns
-        return hidden
-    pool = list(bounder.found)
+        return hidden, list(witnesses)
+    pool = _Pool(problem, [*witnesses, *bounder.found])
     _, lo, hi, _, _ = _outer_unsafe(problem, system, hidden)
     outer = (lo, hi)
-    checks = 0
+    spent = 0
     for n, cell in enumerate(order.tolist()):
-        if max_checks is not None and checks >= max_checks:
-            break
         if progress is not None and n % 16 == 0:
             progress("prune", n / max(len(order), 1))
         hidden[cell] = False
@@ -410,22 +586,31 @@ def prune(
         if bool(np.any(bad)):
             hidden[cell] = True
             continue
-        checks += 1
-        kept = [w for w in pool if not np.any(w.cells == cell)]
-        unsafe, bounder = find_unsafe(
-            problem, hidden, system=system, leaves=leaves, witnesses=kept,
-            first=_neighbours(problem, system, hidden, cell), stop_early=True,
-            outer=(lo, hi),
-        )  # fmt: skip
-        if unsafe:
+        kept = pool.kept(cell)
+        if lp_budget is not None and spent >= lp_budget:
+            # Tables that keep the offered cell at its true value stay feasible
+            # once it is published: if they prove every small cell, so is the offer.
+            taken, found = pool.proves(kept, hidden), []
+        else:
+            unsafe, bounder = find_unsafe(
+                problem, hidden, system=system, leaves=leaves,
+                witnesses=pool.tables(kept),
+                first=_neighbours(problem, system, hidden, cell), stop_early=True,
+                outer=(lo, hi),
+                max_lps=None if lp_budget is None else lp_budget - spent,
+            )  # fmt: skip
+            spent += bounder.lp_solves
+            taken = not unsafe and bounder.undecided is None
+            found = bounder.found
+        if taken:
+            pool.drop(cell)
+            outer = (lo, hi)
+        else:
             # The tables found keep the offered cell at its true value, which its
             # label range allows, so they stay feasible once it is hidden again.
             hidden[cell] = True
-            pool.extend(bounder.found)
-        else:
-            pool = kept + bounder.found
-            outer = (lo, hi)
-    return hidden
+        pool.add(found)
+    return hidden, pool.tables(range(len(pool.changes)))
 
 
 def protect_fast(
@@ -433,18 +618,20 @@ def protect_fast(
     system: ConstraintSystem,
     leaves: LeafSpace | None,
     *,
-    max_checks: int | None,
+    lp_budget: int | None,
     progress: Progress | None = None,
-) -> BoolArray:
-    """Return a safe pattern (primary and complementary cells) for ``problem``."""
+) -> tuple[BoolArray, list[Change]]:
+    """Return a safe pattern (primary and complementary cells) for ``problem``,
+    and the tables found feasible for it (witnesses for the final check)."""
     builder = CutBuilder(problem, system)
     hidden = _Greedy(problem, system).run(problem.primary.copy())
     if progress is not None:
         progress("propagate", 1.0)
-    hidden = repair(problem, system, leaves, hidden, builder, progress=progress)
+    hidden, pool = repair(problem, system, leaves, hidden, builder, progress=progress)
     return prune(
-        problem, system, leaves, hidden, max_checks=max_checks, progress=progress
-    )
+        problem, system, leaves, hidden, lp_budget=lp_budget, witnesses=pool,
+        progress=progress,
+    )  # fmt: skip
 
 
 def outer_bounds(

@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from governance.sdc.attack import find_unsafe
+from governance.sdc import attack
+from governance.sdc.attack import audit, find_unsafe
 from governance.sdc.clear import build_problem
 from governance.sdc.linear import build_system
 from governance.sdc.linked import LinkedSet
@@ -85,3 +87,28 @@ def test_optimal_never_hides_more_than_fast(linked: LinkedSet) -> None:
     assert best.objective <= fast.objective + 1e-9
     if best.optimal and best.lower_bound is not None:
         assert best.lower_bound <= best.objective + 1e-9
+
+
+@SLOW
+@given(linked_sets())
+def test_a_pruning_budget_never_publishes_an_unsafe_pattern(linked: LinkedSet) -> None:
+    p = problem_for(linked)
+    bounded = protect(p, "fast", seed=0, prune_lps=0)
+    assert not find_unsafe(p, bounded.hidden)[0]
+    assert np.array_equal(bounded.hidden, protect(p, "fast", prune_lps=0).hidden)
+
+
+@SLOW
+@given(linked_sets())
+def test_the_audit_s_intervals_do_not_depend_on_its_threads(
+    linked: LinkedSet,
+) -> None:
+    p = problem_for(linked)
+    hidden = protect(p, "fast", seed=0).hidden
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attack, "PARALLEL_FROM", 1)
+        one = audit(p, hidden, workers=1)
+        two = audit(p, hidden, workers=2)
+    assert one.unsafe == two.unsafe
+    assert np.array_equal(one.lower, two.lower, equal_nan=True)
+    assert np.array_equal(one.upper, two.upper, equal_nan=True)

@@ -43,7 +43,7 @@ def counted(spec: TableSpec, value: int = 12) -> tuple[TableSpec, Table]:
 def test_the_national_pack_is_the_protectable_catalogue_tables() -> None:
     specs = pack_specs(NATIONAL_PACK)
     assert [s.name for s in specs] == list(NATIONAL_TABLES)
-    assert "staff_band_ethnicity" not in NATIONAL_TABLES
+    assert {t.name for t in CATALOGUE.tables} == set(NATIONAL_TABLES)
     with pytest.raises(TableError, match="wres-national"):
         pack_specs("no-such-pack")
 
@@ -53,20 +53,26 @@ def test_tables_are_grouped_by_population_with_fixed_codes_and_subsets() -> None
     # group, and the medical subgroups of group 01 add up to its 12
     subgroups = engine_dimensions(CATALOGUE.table("staff_medical_ethnicity"))[1]
     groups = engine_dimensions(CATALOGUE.table("staff_group_ethnicity"))[1]
-    tables = [counted(CATALOGUE.table(n)) for n in NATIONAL_TABLES]
-    tables[0] = counted(CATALOGUE.table("staff_ethnicity"), 12 * len(groups.leaves))
-    tables[2] = counted(
+    tables = {n: counted(CATALOGUE.table(n)) for n in NATIONAL_TABLES}
+    tables["staff_ethnicity"] = counted(
+        CATALOGUE.table("staff_ethnicity"), 12 * len(groups.leaves)
+    )
+    tables["staff_medical_ethnicity"] = counted(
         CATALOGUE.table("staff_medical_ethnicity"), 12 // len(subgroups.leaves)
     )
     assert 12 % len(subgroups.leaves) == 0
-    plan = plan_pack(tables, catalogue=CATALOGUE)
+    plan = plan_pack(list(tables.values()), catalogue=CATALOGUE)
     sets = [[t.name for t in c.linked.tables] for c in plan.components]
     assert sets[0] == [
         "staff_ethnicity",
         "staff_group_ethnicity",
         "staff_medical_ethnicity",
     ]
-    assert len(sets) == 8 and all(len(s) == 1 for s in sets[1:])
+    # 12 in every band does not add up to the staff groups' counts: the band table
+    # stays a population of its own, named for review
+    assert sets[1] == ["staff_band_ethnicity"]
+    assert plan.unlinked == ("staff_band_ethnicity",)
+    assert len(sets) == 9 and all(len(s) == 1 for s in sets[1:])
     assert plan.components[0].linked.fixed["staff_medical_ethnicity"] == (
         ("staff_group", "01"),
     )
@@ -76,14 +82,74 @@ def test_tables_are_grouped_by_population_with_fixed_codes_and_subsets() -> None
         Subset("capability_entered", "staff_ethnicity"),
         Subset("training_accessed", "staff_ethnicity"),
     }
-    assert plan.unlinked == ()
     # percentages inside each set, rates and likelihoods across them, for 16 bodies
     columns = {
         d.column for c in plan.components for d in c.derived if hasattr(d, "column")
     }
     assert ("staff_medical_ethnicity", "percent_ethnic_broad") in columns
+    assert ("staff_band_ethnicity", "percent_wres_group") in columns
     assert sum(isinstance(x, CrossLikelihood) for x in plan.cross) == 4 * 16
     assert sum(isinstance(x, CrossRate) for x in plan.cross) == 2 * 4 * 16
+
+
+def afc_consistent_tables() -> list[tuple[TableSpec, Table]]:
+    """Staff groups at 12 per leaf; AfC staff all in band 5 (clinical) or 3
+    (non-clinical), so each clinical margin is its staff groups' sum."""
+    group_spec = CATALOGUE.table("staff_group_ethnicity")
+    band_spec = CATALOGUE.table("staff_band_ethnicity")
+    per_wres = {"White": 12, "Ethnic minority": 4 * 12, "Not stated": 12}
+    body, clinical, band, wres = engine_dimensions(band_spec)
+    cells = []
+    for codes in itertools.product(
+        body.leaves, clinical.leaves, band.leaves, wres.leaves
+    ):
+        _, flag, pay, group = codes
+        size = 6 if flag == "clinical" else 2  # groups 02-07, and 08-09
+        wanted = "5" if flag == "clinical" else "3"
+        count = size * per_wres[group] if pay == wanted else 0
+        cells.append(InputCell(codes, float(count)))
+    band_table = Table.from_cells(band_spec.name, [body, clinical, band, wres], cells)
+    return [counted(group_spec), (band_spec, band_table)]
+
+
+def test_the_band_table_joins_the_staff_population_where_its_margins_add_up() -> None:
+    plan = plan_pack(afc_consistent_tables())
+    assert plan.unlinked == ()
+    (component,) = plan.components
+    linked = component.linked
+    assert [t.name for t in linked.tables] == [
+        "staff_group_ethnicity",
+        "staff_band_ethnicity",
+    ]
+    # its cells are kept apart from the whole population's by the AfC pin
+    assert linked.fixed["staff_band_ethnicity"] == (("pay_scale", "AfC"),)
+    # one link per body, clinical flag and WRES group
+    assert len(linked.links) == 12 * 2 * 3
+    total = linked.index_of(
+        {"body": "7A1", "clinical": "non-clinical", "wres_group": "Ethnic minority",
+         "pay_scale": "AfC"}
+    )  # fmt: skip
+    parts = {
+        linked.index_of({"body": "7A1", "staff_group": g, "ethnic_broad": "Ethnic minority"})
+        for g in ("08", "09")
+    }  # fmt: skip
+    assert any(
+        r.total == total and set(r.children) == parts for r in linked.relations()
+    )
+
+
+def test_a_band_table_that_does_not_add_up_is_left_apart() -> None:
+    group, (spec, band) = afc_consistent_tables()
+    values = band.values.copy()
+    values[band.position(["7A1", "clinical", "5", "White"])] += 1
+    cells = [
+        InputCell(codes, float(values[band.position(codes)]))
+        for codes in itertools.product(*(d.leaves for d in band.dimensions))
+    ]
+    broken = Table.from_cells(spec.name, list(band.dimensions), cells)
+    plan = plan_pack([group, (spec, broken)])
+    assert len(plan.components) == 2
+    assert plan.unlinked == ("staff_band_ethnicity",)
 
 
 def test_a_restricted_population_is_its_own_set_and_is_named() -> None:
@@ -120,7 +186,12 @@ def test_a_pack_reports_only_indicators_whose_tables_it_holds() -> None:
     national = pack_catalogue(CATALOGUE, NATIONAL_TABLES)
     assert national is not None
     ids = [i.id for i in national.indicators]
-    assert "afc-bands" not in ids and len(ids) == len(CATALOGUE.indicators) - 1
+    assert ids == [i.id for i in CATALOGUE.indicators]
+    without = pack_catalogue(
+        CATALOGUE, [t for t in NATIONAL_TABLES if t != "staff_band_ethnicity"]
+    )
+    assert without is not None
+    assert "afc-bands" not in [i.id for i in without.indicators]
     assert {t.name for t in national.tables} == set(NATIONAL_TABLES)
 
 
