@@ -207,7 +207,9 @@ def _afc_join(
     g_dim = {d.name: d for d in g_table.dimensions}
     b_dim = {d.name: d for d in table.dimensions}
     codes = [c for c in b_dim[ethnic].leaves if c in g_dim[g_ethnic]]
-    if len(codes) != len(b_dim[ethnic].leaves):
+    if len(codes) != len(b_dim[ethnic].leaves) or not all(
+        body in g_dim["body"] for body in b_dim["body"].leaves
+    ):
         return None
     flag = {g.code: g.clinical for g in reference.staff_groups}
     members = {

@@ -62,9 +62,9 @@ class PackContext:
     policy_sha256: str
     release_date: date
     labels: Labels = field(default_factory=Labels)
+    """The policy's symbols (``<10``, ``[c]``, ``[z]``), explained in the notes."""
     small_range: str = "1 to 9"
     """What the primary label means (``release_render.small_range``)."""
-    """The policy's symbols (``<10``, ``[c]``, ``[z]``), explained in the notes."""
 
 
 def chart_file_name(indicator_id: str) -> str:

@@ -24,15 +24,14 @@ cells the caller already holds.
 
 from __future__ import annotations
 
-import os
+import functools
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from governance.sdc.highs import Status
+from governance.sdc.highs import SHARES, Status, run_shares
 from governance.sdc.intruder import Intruder
 from governance.sdc.leaflp import Change, LeafSolver
 from governance.sdc.leafspace import LeafSpace
@@ -40,10 +39,8 @@ from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.local import propagate
 from governance.sdc.problem import BoolArray, FloatArray, ProtectionProblem
 
-#: Threads the audit solves its LPs on: each has its own HiGHS models, and HiGHS
-#: releases the interpreter lock while it solves, so two cores bound twice the cells.
-AUDIT_WORKERS = min(2, os.cpu_count() or 1)
-#: Below this many hidden cells one thread is quicker than starting another.
+#: Below this many hidden cells the audit bounds them all with one set of models
+#: (a second share would mostly repeat the first one's seed LPs).
 PARALLEL_FROM = 200
 
 
@@ -265,7 +262,7 @@ def audit(
     *,
     system: ConstraintSystem | None = None,
     leaves: LeafSpace | None = None,
-    workers: int | None = None,
+    shares: int | None = None,
 ) -> AuditResult:
     """Compute every hidden cell's exact interval and judge the pattern.
 
@@ -273,8 +270,9 @@ def audit(
     result is deterministic for the same problem and pattern. Infeasible input
     (labels or relations contradicted by the values) is reported in the result.
     ``leaves`` (optional) enables the leaf-space column generation of ``Bounder``.
-    ``workers`` threads solve the LPs, each with its own models (default
-    ``AUDIT_WORKERS``; HiGHS lets go of the interpreter while it solves).
+    ``shares``: the hidden cells are dealt into this many shares (default
+    ``highs.SHARES``), each bounded with its own models, on up to two threads
+    (HiGHS lets go of the interpreter while it solves).
     """
     started = time.perf_counter()
     problem.check()
@@ -287,23 +285,20 @@ def audit(
     lower = problem.values.astype(np.float64, copy=True)
     upper = problem.values.astype(np.float64, copy=True)
     order = _audit_order(intruder)
-    workers = AUDIT_WORKERS if workers is None else max(1, workers)
-    if workers == 1 or leaves is not None or len(order) < PARALLEL_FROM:
+    shares = SHARES if shares is None else max(1, shares)
+    if shares == 1 or leaves is not None or len(order) < PARALLEL_FROM:
         bounders = [bounder]
         _bound_all(bounder, order, lower, upper)
     else:
         # Every bound is an exact optimum, whichever model finds it; the cells are
-        # dealt to the workers in a fixed way, so the LP count is deterministic too.
+        # dealt into a fixed number of shares, each with its own models, so the LP
+        # count does not depend on the machine either.
         bounders = [bounder] + [
-            Bounder(problem, system, hidden, None) for _ in range(workers - 1)
+            Bounder(problem, system, hidden, None) for _ in range(shares - 1)
         ]
-        with ThreadPoolExecutor(workers) as pool:
-            done = [
-                pool.submit(_bound_all, b, _share(order, k, workers), lower, upper)
-                for k, b in enumerate(bounders)
-            ]
-            for future in done:
-                future.result()
+        parts = [_share(order, k, shares) for k in range(shares)]
+        task = functools.partial(_bound_share, bounders, parts, lower, upper)
+        run_shares(task, shares)
     tol = tolerance(problem)
     lower, upper = round_inwards(problem, lower, upper, tol)
     unsafe = judge(problem, hidden, lower, upper, tol if not problem.integral else 1e-9)
@@ -324,16 +319,26 @@ def audit(
     )
 
 
-def _share(order: list[int], k: int, workers: int) -> list[int]:
-    """Worker ``k``'s cells: a contiguous run of the order."""
-    size = -(-len(order) // workers)
+def _share(order: list[int], k: int, shares: int) -> list[int]:
+    """Share ``k``'s cells: a contiguous run of the order."""
+    size = -(-len(order) // shares)
     return order[k * size : (k + 1) * size]
+
+
+def _bound_share(
+    bounders: Sequence[Bounder],
+    parts: Sequence[Sequence[int]],
+    lower: FloatArray,
+    upper: FloatArray,
+    k: int,
+) -> None:
+    _bound_all(bounders[k], parts[k], lower, upper)
 
 
 def _bound_all(
     bounder: Bounder, cells: Sequence[int], lower: FloatArray, upper: FloatArray
 ) -> None:
-    """Exact bounds of ``cells`` into ``lower`` and ``upper`` (each worker writes
+    """Exact bounds of ``cells`` into ``lower`` and ``upper`` (each share writes
     its own cells only)."""
     for cell in cells:
         lower[cell] = bounder.bound(int(cell), -1)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Literal
 
 import numpy as np
@@ -41,7 +42,7 @@ import numpy as np
 from governance.errors import TableError
 from governance.sdc.attack import audit
 from governance.sdc.linked import LinkedSet
-from governance.sdc.policy import Policy
+from governance.sdc.policy import Policy, ZerosMode
 from governance.sdc.problem import BoolArray, FloatArray, LinearFact, ProtectionProblem
 from governance.sdc.structure import infer_structure
 from governance.sdc.table import Dimension, Table, describe_cell
@@ -109,9 +110,16 @@ class _Cell:
 
 
 def check_table(
-    tidy: TidyFile, policy: Policy, dimensions: Sequence[Dimension] | None = None
+    tidy: TidyFile,
+    policy: Policy,
+    dimensions: Sequence[Dimension] | None = None,
+    *,
+    table: str | None = None,
 ) -> CheckResult:
     """Check a tidy count table against ``policy``; see the module docstring.
+
+    ``table`` names the table for the policy's per-table rules
+    (``zeros_by_table``); by default the file's name without its suffix.
 
     Raises:
         TableError: the table cannot be read as a count table (unknown symbol,
@@ -133,11 +141,14 @@ def check_table(
     for column in percent_cols:
         if column.removeprefix("percent_") not in dim_names:
             raise TableError(f"{tidy.source}: column {column!r} names no dimension")
-    reader = _Reader(tidy, policy, value_col, status_col, percent_cols, dim_names)
+    name = table if table is not None else PurePath(tidy.source).stem
+    reader = _Reader(tidy, policy, value_col, status_col, percent_cols, dim_names, name)
     cells = reader.read()
     if dimensions is None:
         dimensions = infer_structure(dim_names, {k: c.value for k, c in cells.items()})
-    return _Checker(tidy.source, policy, list(dimensions), cells, reader.distinct).run()
+    return _Checker(
+        tidy.source, policy, list(dimensions), cells, reader.distinct, reader.zeros
+    ).run()
 
 
 class _Reader:
@@ -151,9 +162,13 @@ class _Reader:
         status_col: str | None,
         percent_cols: list[str],
         dim_names: list[str],
+        table: str,
     ) -> None:
         self.tidy = tidy
         self.rules = policy.disclosure
+        # the zeros rule of the table the file holds (``zeros_by_table``), by the
+        # file's name: tables/staff_band_ethnicity.csv is staff_band_ethnicity
+        self.zeros = self.rules.primary.zeros_for(table)
         self.value_col = value_col
         self.status_col = status_col
         self.percent_cols = percent_cols
@@ -191,7 +206,7 @@ class _Reader:
             raise TableError(
                 f"{where}: column 'status' is not published, primary or secondary"
             )
-        floor = 1.0 if rules.primary.zeros == "publish" else 0.0
+        floor = 1.0 if self.zeros == "publish" else 0.0
         top = float(rules.primary.threshold.min_count - 1)
         if _NUMBER.match(text):
             value = float(text)
@@ -235,10 +250,12 @@ class _Checker:
         dimensions: list[Dimension],
         cells: dict[tuple[str, ...], _Cell],
         distinct: bool,
+        zeros: ZerosMode,
     ) -> None:
         self.source = source
         self.policy = policy
         self.rules = policy.disclosure
+        self.zeros = zeros
         self.dimensions = dimensions
         self.cells = cells
         self.distinct = distinct
@@ -287,7 +304,7 @@ class _Checker:
                 continue
             values[i] = lower[i] = upper[i] = cell.value
             too_small = cell.value < min_count and (
-                cell.value > 0 or rules.primary.zeros != "publish"
+                cell.value > 0 or self.zeros != "publish"
             )
             if too_small:
                 self._add(
@@ -417,7 +434,7 @@ class _Checker:
     ) -> None:
         rules = self.rules
         min_count = rules.primary.threshold.min_count
-        floor = 1.0 if rules.primary.zeros == "publish" else 0.0
+        floor = 1.0 if self.zeros == "publish" else 0.0
         width = max(rules.secondary.protection_level.count, 1.0)
         inconsistent = False
         for codes in all_codes:

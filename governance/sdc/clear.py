@@ -266,7 +266,7 @@ def apply(
     )  # fmt: skip
 
 
-def apply_in_pack(
+def _apply_in_pack(
     linked: LinkedSet,
     policy: Policy,
     *,
@@ -471,7 +471,7 @@ def with_intervals(
     ``upper``, indexed like ``linked``) are the ones the evidence should state.
     Nothing published changes, nor the digest. ``audited`` (LP solves, seconds)
     gives that audit's figures to a set cleared without its own
-    (:func:`apply_in_pack`).
+    (:func:`_apply_in_pack`).
     """
     hidden = tuple(
         replace(

@@ -14,7 +14,11 @@ It never writes a solver of its own and never logs model data.
 from __future__ import annotations
 
 import enum
-from typing import Any
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import highspy
 import numpy as np
@@ -61,6 +65,43 @@ def _i32(values: IntArray | list[int]) -> np.ndarray[Any, np.dtype[np.int32]]:
 
 def _f64(values: FloatArray | list[float]) -> FloatArray:
     return np.ascontiguousarray(values, dtype=np.float64)
+
+
+T = TypeVar("T")
+
+#: Shares the audit and the repair deal their work into, each with its own models.
+#: Fixed, so results and LP counts do not depend on the machine's cores.
+SHARES = 2
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """A forked child has none of its parent's threads: it starts its own pool."""
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def run_shares(task: Callable[[int], T], shares: int) -> list[T]:
+    """``task(k)`` for each share ``k``, on up to two long-lived threads.
+
+    HiGHS releases the interpreter lock while it solves, so on two cores two shares
+    take about half the time; on one core they run one after the other, with the
+    same results. Tasks must not wait for other tasks of the pool.
+    """
+    global _pool
+    if shares == 1:
+        return [task(0)]
+    with _pool_lock:
+        if _pool is None:
+            threads = min(SHARES, os.cpu_count() or 1)
+            _pool = ThreadPoolExecutor(threads, thread_name_prefix="wresgov-highs")
+    futures = [_pool.submit(task, k) for k in range(shares)]
+    return [f.result() for f in futures]
 
 
 class Model:

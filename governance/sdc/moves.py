@@ -116,19 +116,24 @@ class Mover:
         """
         n = self.n
         everything = np.arange(2 * n, dtype=np.int64)
+        pair = np.array([cell, cell + n], dtype=np.int64)
+        rooms = (float(self._room_up[cell]), float(self._room_down[cell]))
         found: list[float] = []
-        for column in (cell, cell + n):
+        for side in (0, 1):
+            column = int(pair[side])
             cost = np.zeros(2 * n)
             cost[column] = -1.0
             self.model.set_costs(everything, cost)
+            # the other column shut, else both could rise together and cancel out
+            upper = np.array(rooms) * (np.arange(2) == side)
+            self.model.change_bounds(pair, np.zeros(2), upper)
             self.solves += 1
             status = self.model.solve()
-            if status is Status.UNBOUNDED:
-                found.append(float("inf"))
-            elif status is Status.OPTIMAL:
+            if status is Status.OPTIMAL:
                 found.append(float(self.model.values()[column]))
             else:
-                found.append(0.0)
+                # unbounded, or no answer from the solver: not known to be short
+                found.append(float("inf"))
         self._set(np.arange(n, dtype=np.int64), self.pattern)
         return found[0], found[1]
 

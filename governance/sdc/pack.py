@@ -46,7 +46,7 @@ from governance.sdc.attack import audit
 from governance.sdc.clear import (
     ClearedSet,
     ClearedTable,
-    apply_in_pack,
+    _apply_in_pack,
     build_problem,
     derived_entry,
     digest_row,
@@ -377,11 +377,15 @@ def apply_pack(
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise TableError(f"table {dup!r} is in two linked sets of the pack")
+    if len({c.linked.kind for c in components}) > 1:
+        # the whole-pack audit stands in for each set's own: one kind of table, so
+        # its label bounds and rounding are those of every set
+        raise TableError("a pack's linked sets must all be counts or all magnitudes")
     given = list(patterns) if patterns is not None else [None] * len(components)
     if len(given) != len(components):
         raise TableError("a pack needs one pattern (or None) per linked set")
     sets = tuple(
-        apply_in_pack(
+        _apply_in_pack(
             c.linked,
             policy,
             derived=c.derived,

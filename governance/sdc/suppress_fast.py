@@ -29,14 +29,15 @@ Nothing here reads a clock: the same problem always gives the same pattern.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from governance.errors import DisclosureError
-from governance.sdc.attack import AUDIT_WORKERS, Bounder, find_unsafe, tolerance
+from governance.sdc.attack import Bounder, find_unsafe, tolerance
 from governance.sdc.cuts import Cut, CutBuilder
+from governance.sdc.highs import SHARES, run_shares
 from governance.sdc.leaflp import Change
 from governance.sdc.leafspace import LeafSpace
 from governance.sdc.linear import ConstraintSystem
@@ -46,9 +47,7 @@ from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionPr
 
 Progress = Callable[[str, float], None]
 _DEPTH = 4
-#: Threads the repair's least-cost moves run on (HiGHS releases the interpreter
-#: lock while it solves), and the fewest unsafe cells worth a second thread.
-MOVE_WORKERS = AUDIT_WORKERS
+#: The fewest unsafe cells a repair round deals into ``highs.SHARES`` shares.
 PARALLEL_MOVES_FROM = 16
 
 
@@ -259,23 +258,17 @@ def repair(
         if progress is not None:
             progress("repair", min(0.95, rounds / (rounds + 5)))
         chosen: set[int] = set()
-        workers = MOVE_WORKERS if len(unsafe) >= PARALLEL_MOVES_FROM else 1
-        while len(movers) < workers:
+        count = SHARES if len(unsafe) >= PARALLEL_MOVES_FROM else 1
+        while len(movers) < count:
             movers.append(Mover(problem, system, hidden))
-        size = -(-len(unsafe) // workers)
-        shares = [unsafe[k * size : (k + 1) * size] for k in range(workers)]
-        if workers == 1:
-            rounds_moves = [_moves(problem, bounder, movers[0], unsafe, hidden)]
-        else:
-            # Each worker has its own model and widens its own share of the cells;
-            # the shares are fixed, so the result does not depend on timing. Each
-            # move stays feasible once the cells every worker opens are hidden.
-            with ThreadPoolExecutor(workers) as executor:
-                futures = [
-                    executor.submit(_moves, problem, bounder, m, share, hidden)
-                    for m, share in zip(movers, shares, strict=False)
-                ]
-                rounds_moves = [f.result() for f in futures]
+        size = -(-len(unsafe) // count)
+        parts = [unsafe[k * size : (k + 1) * size] for k in range(count)]
+        # Each share has its own model and widens its own cells; the shares are
+        # fixed, so the result depends neither on timing nor on the machine's
+        # cores. Each move stays feasible once the cells every share opens are
+        # hidden.
+        share = functools.partial(_share_moves, problem, bounder, movers, parts, hidden)
+        rounds_moves = run_shares(share, count)
         widened = hidden.copy()
         stuck: list[int] = []
         for opened, found, left in rounds_moves:
@@ -304,6 +297,18 @@ def repair(
                 " consider treating zeros as small or lowering the protection level"
             )
         hidden[sorted(chosen)] = True
+
+
+def _share_moves(
+    problem: ProtectionProblem,
+    bounder: Bounder,
+    movers: Sequence[Mover],
+    parts: Sequence[Sequence[int]],
+    hidden: BoolArray,
+    k: int,
+) -> tuple[BoolArray, list[Change], list[int]]:
+    """Share ``k`` of a repair round: its own model, its own cells."""
+    return _moves(problem, bounder, movers[k], parts[k], hidden)
 
 
 def _moves(

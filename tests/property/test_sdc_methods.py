@@ -107,8 +107,8 @@ def test_the_audit_s_intervals_do_not_depend_on_its_threads(
     hidden = protect(p, "fast", seed=0).hidden
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(attack, "PARALLEL_FROM", 1)
-        one = audit(p, hidden, workers=1)
-        two = audit(p, hidden, workers=2)
+        one = audit(p, hidden, shares=1)
+        two = audit(p, hidden, shares=2)
     assert one.unsafe == two.unsafe
     assert np.array_equal(one.lower, two.lower, equal_nan=True)
     assert np.array_equal(one.upper, two.upper, equal_nan=True)

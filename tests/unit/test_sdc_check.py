@@ -221,3 +221,30 @@ def test_reports_render(tmp_path: Path) -> None:
     text = render_text(result)
     assert "UNSAFE recoverable (dept=Sales, grade=G2)" in text
     assert text.endswith("verdict: UNSAFE\n")
+
+
+def test_the_zeros_rule_of_the_table_the_file_holds(tmp_path: Path) -> None:
+    # G1 + G2 = 3, both `<10`: if `<10` means 1..9 each is 1 or 2 (too narrow);
+    # in a table whose zeros are small it means 0..9 and each is 0 to 3
+    structure = parse_structure(
+        "dimensions:\n  - {name: grade, total: Total, hierarchy: {Total: [G1, G2, G3]}}\n",
+        source="s.yaml",
+    )
+    data = yaml_policy(zeros_by_table={"bands": "small"})
+    for name, safe in (("bands", True), ("other", False)):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("grade,display\nG1,<10\nG2,<10\nG3,30\nTotal,33\n")
+        result = check_table(read_tidy(path), data, structure)
+        assert result.safe is safe, name
+    # the table may be named apart from its file
+    path = tmp_path / "other.csv"
+    assert check_table(read_tidy(path), data, structure, table="bands").safe
+
+
+def yaml_policy(**primary: object) -> Policy:
+    data = {
+        "id": "zeros",
+        "version": 1,
+        "disclosure": {"primary": {"threshold": {"min_count": 10}, **primary}},
+    }
+    return policy_from_mapping(data, source="test")

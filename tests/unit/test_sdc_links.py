@@ -238,12 +238,12 @@ def test_the_audit_gives_the_same_intervals_on_several_threads(
     policy = rules(zeros="publish", zeros_by_table={"bands": "small"})
     problem = problem_of(s, policy)
     hidden = protect(problem, "fast").hidden
-    one = audit(problem, hidden, workers=1)
-    two = audit(problem, hidden, workers=2)
+    one = audit(problem, hidden, shares=1)
+    two = audit(problem, hidden, shares=2)
     assert one.unsafe == two.unsafe == ()
     assert np.array_equal(one.lower, two.lower, equal_nan=True)
     assert np.array_equal(one.upper, two.upper, equal_nan=True)
-    assert audit(problem, hidden, workers=2).lp_solves == two.lp_solves
+    assert audit(problem, hidden, shares=2).lp_solves == two.lp_solves
 
 
 def test_a_cell_no_pattern_can_protect_is_refused_at_once() -> None:

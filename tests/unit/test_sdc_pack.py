@@ -245,6 +245,15 @@ def test_packs_are_refused_when_malformed() -> None:
         apply_pack([same, other], POLICY, subsets=[Subset("S", "X")], method="fast")
     with pytest.raises(TableError, match="no table 'Q'"):
         apply_pack([same], POLICY, subsets=[Subset("Q", "S")], method="fast")
+    # one audit stands in for every set's own: it must read every set's labels alike
+    fte = Table.from_cells(
+        "F",
+        [BODY],
+        [InputCell((b,), 12.0, 11.5, (1.0, 1.0)) for b in BODY.leaves],
+        measure="fte",
+    )
+    with pytest.raises(TableError, match="all be counts or all magnitudes"):
+        apply_pack([same, Component(LinkedSet([fte]))], POLICY, method="fast")
     with pytest.raises(TypeError, match="only be built by apply_pack"):
         ClearedPack(sets=(), cross=(), evidence=None, token=object())  # type: ignore[arg-type]
 
