@@ -27,11 +27,12 @@ import pytest
 
 from governance.config import Settings
 from governance.indicators import RelativeLikelihoodMethod, load_catalogue
+from governance.reference import load_reference
 from governance.release_verify import verify_release
 from governance.request_specs import NATIONAL_TABLES
 from governance.sdc.attack import audit
 from governance.sdc.derived import Ratio, percentages_of
-from governance.sdc.linked import LinkedSet
+from governance.sdc.linked import Link, LinkedSet
 from governance.sdc.pack import Component, Subset, pack_problem
 from governance.sdc.policy import load_policy
 from governance.sdc.table import InputCell, Table
@@ -113,11 +114,39 @@ def test_an_independent_attacker_audit_of_the_whole_pack_finds_nothing(
     tables = true_tables(service)
     policy = load_policy("wres-wales")
     # what an intruder knows joins the populations: the test states it itself
-    populations = [
-        ["staff_ethnicity", "staff_group_ethnicity", "staff_medical_ethnicity"],
-        *([name] for name in NATIONAL_TABLES[3:]),
+    staff = [
+        "staff_ethnicity",
+        "staff_group_ethnicity",
+        "staff_medical_ethnicity",
+        "staff_band_ethnicity",
     ]
-    fixed = {"staff_medical_ethnicity": {"staff_group": "01"}}
+    populations = [staff, *([n] for n in NATIONAL_TABLES if n not in staff)]
+    assert sorted(n for names in populations for n in names) == sorted(NATIONAL_TABLES)
+    fixed = {
+        "staff_medical_ethnicity": {"staff_group": "01"},
+        "staff_band_ethnicity": {"pay_scale": "AfC"},
+    }
+    # staff on AfC pay are everyone in a flagged staff group but medical and
+    # dental: each body's clinical (non-clinical) band rows add up from those groups
+    flags = {g.code: g.clinical for g in load_reference().staff_groups}
+    groups = {
+        "clinical": [g for g, f in flags.items() if f is True and g != "01"],
+        "non-clinical": [g for g, f in flags.items() if f is False],
+    }
+    body = engine_dimensions(load_catalogue().table("staff_band_ethnicity"))[0]
+    links = [
+        Link(
+            tuple(sorted({"body": b, "clinical": c, "wres_group": w, **fixed[
+                "staff_band_ethnicity"]}.items())),
+            tuple(
+                tuple(sorted({"body": b, "staff_group": g, "ethnic_broad": w}.items()))
+                for g in groups[c]
+            ),
+        )
+        for b in body.leaves
+        for c in groups
+        for w in ("White", "Ethnic minority", "Not stated")
+    ]  # fmt: skip
     subsets = [
         Subset("recruitment_appointed", "recruitment_shortlisted"),
         Subset("disciplinary_entered", "staff_ethnicity"),
@@ -130,6 +159,7 @@ def test_an_independent_attacker_audit_of_the_whole_pack_finds_nothing(
         linked = LinkedSet(
             [tables[n] for n in names],
             fixed={n: fixed[n] for n in names if n in fixed},
+            links=links if names is staff else (),
         )
         ratios = []
         for pc in catalogue.percentages:
