@@ -266,29 +266,6 @@ def apply(
     )  # fmt: skip
 
 
-def _apply_in_pack(
-    linked: LinkedSet,
-    policy: Policy,
-    *,
-    derived: Sequence[DerivedSpec] = (),
-    method: MethodName | None = None,
-    pattern: BoolArray | None = None,
-    prune_lps: int | Literal["auto"] | None = "auto",
-) -> ClearedSet:
-    """:func:`apply` without the set's own audit, for ``governance.sdc.pack`` only.
-
-    A pack audits all its sets together, with every set's relations and facts and
-    more besides, so a set's own audit could only repeat a weaker verdict. The
-    set returned states no intervals (``nan``) and no audit figures until
-    :func:`with_intervals` gives it the whole-pack audit's: ``apply_pack`` does so
-    for every set, or raises, before anything leaves it.
-    """
-    return _apply(
-        linked, policy, derived=derived, method=method, progress=None,
-        pattern=pattern, prune_lps=prune_lps, audited=False,
-    )  # fmt: skip
-
-
 def _apply(
     linked: LinkedSet,
     policy: Policy,
@@ -300,6 +277,15 @@ def _apply(
     prune_lps: int | Literal["auto"] | None,
     audited: bool,
 ) -> ClearedSet:
+    """:func:`apply`; with ``audited`` false, without the set's own audit, for
+    ``governance.sdc.pack`` only.
+
+    A pack audits all its sets together, with every set's relations and facts and
+    more besides, so a set's own audit could only repeat a weaker verdict. Such a
+    set states no intervals (``nan``) and no audit figures until
+    :func:`with_intervals` gives it the whole-pack audit's: ``apply_pack`` does so
+    for every set, or raises, before anything leaves it.
+    """
     from governance.sdc.suppress import protect  # the methods load HiGHS models
 
     rules = policy.disclosure
@@ -471,7 +457,7 @@ def with_intervals(
     ``upper``, indexed like ``linked``) are the ones the evidence should state.
     Nothing published changes, nor the digest. ``audited`` (LP solves, seconds)
     gives that audit's figures to a set cleared without its own
-    (:func:`_apply_in_pack`).
+    (``_apply`` with ``audited`` false).
     """
     hidden = tuple(
         replace(

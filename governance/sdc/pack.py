@@ -46,7 +46,7 @@ from governance.sdc.attack import audit
 from governance.sdc.clear import (
     ClearedSet,
     ClearedTable,
-    _apply_in_pack,
+    _apply,
     build_problem,
     derived_entry,
     digest_row,
@@ -385,13 +385,15 @@ def apply_pack(
     if len(given) != len(components):
         raise TableError("a pack needs one pattern (or None) per linked set")
     sets = tuple(
-        _apply_in_pack(
+        _apply(
             c.linked,
             policy,
             derived=c.derived,
             method=method,
+            progress=None,
             pattern=p,
             prune_lps=prune_lps,
+            audited=False,
         )
         for c, p in zip(components, given, strict=True)
     )
