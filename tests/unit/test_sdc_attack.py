@@ -362,13 +362,18 @@ def test_certificates_reproduce_the_bounds() -> None:
             assert expected == pytest.approx(bound)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    body=st.lists(
+def two_way_bodies(max_rows: int) -> st.SearchStrategy[list[list[int]]]:
+    """Bodies of small two-way tables: 2 to ``max_rows`` rows of 3 or 4 counts."""
+    return st.lists(
         st.lists(st.integers(min_value=0, max_value=30), min_size=3, max_size=4),
         min_size=2,
-        max_size=3,
-    ).filter(lambda rows: len({len(r) for r in rows}) == 1),
+        max_size=max_rows,
+    ).filter(lambda rows: len({len(r) for r in rows}) == 1)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=two_way_bodies(max_rows=3),
     mask=st.lists(st.booleans(), min_size=20, max_size=20),
 )
 def test_leaf_space_bounds_equal_the_component_lps(
@@ -400,3 +405,34 @@ def test_protect_with_leaf_space_is_safe_and_agrees_on_cost() -> None:
     assert audit(p, with_leaves.hidden).safe
     assert audit(p, without.hidden).safe
     assert with_leaves.objective == without.objective
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,  # only patched inside a context
+    ],
+)
+@given(
+    body=two_way_bodies(max_rows=4),
+    mask=st.lists(st.booleans(), min_size=25, max_size=25),
+)
+def test_interior_point_start_gives_the_same_intervals(
+    body: list[list[int]], mask: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large components start with the interior point method; the bounds (and the
+    warm re-solves from its crossover basis) are the same exact optima."""
+    import governance.sdc.intruder as intruder_module
+
+    p = grid(body, zeros_small=True)  # type: ignore[arg-type]
+    hidden = p.primary | (p.usable_candidates() & np.array(mask[: p.size]))
+    simplex = audit(p, hidden, shares=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(intruder_module, "IPM_FROM", 2)
+        interior = audit(p, hidden, shares=1)
+    assume(interior.lp_solves > 0)  # some component had a model of its own
+    assert np.allclose(simplex.lower, interior.lower, equal_nan=True)
+    assert np.allclose(simplex.upper, interior.upper, equal_nan=True)
+    assert simplex.unsafe == interior.unsafe
