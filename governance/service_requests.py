@@ -33,6 +33,7 @@ from governance.errors import (
     DisclosureError,
     InvalidTransitionError,
     NotFoundError,
+    PolicyError,
     TableError,
 )
 from governance.indicators import load_catalogue
@@ -152,7 +153,22 @@ class RequestActions(AuditActions):
         return load_release_policy(self.policy_dir())
 
     def disclosure_policy(self, policy_id: str = DEFAULT_POLICY) -> Policy:
-        return load_policy(policy_id, policy_dir=self.policy_dir())
+        """Load a disclosure policy for the catalogue's tables.
+
+        Raises:
+            PolicyError: no such policy, or its ``zeros_by_table`` names a table the
+                catalogue does not have (a misspelt name would silently leave that
+                table under the default zeros rule).
+        """
+        policy = load_policy(policy_id, policy_dir=self.policy_dir())
+        known = {spec.name for spec in load_catalogue().tables}
+        for name in sorted(policy.disclosure.primary.zeros_by_table):
+            if name not in known:
+                raise PolicyError(
+                    f"policy {policy_id}: disclosure.primary.zeros_by_table names"
+                    f" {name!r}, which is not a table of the catalogue"
+                )
+        return policy
 
     def _load(self, tx: Transaction, request_id: int) -> RequestRecord:
         record = tx.request(request_id, for_update=True)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from governance.access import Subject
-from governance.errors import AccessDeniedError, InvalidTransitionError
+from governance.config import Settings
+from governance.errors import AccessDeniedError, InvalidTransitionError, PolicyError
 from governance.models import AuditQuery
+from governance.policy_files import default_policy_dir
 from governance.release_verify import verify_release
 from governance.request_specs import NATIONAL_PACK, pack_specs
 from governance.service import Service
@@ -202,3 +205,30 @@ def test_a_body_s_national_pack_reports_on_that_body_only(
         "BCUHB (7A1)"
     }
     book.close()
+
+
+def test_a_policy_naming_a_table_the_catalogue_lacks_is_refused(
+    gov_settings: Settings, tmp_path: Path
+) -> None:
+    """A misspelt table under ``zeros_by_table`` would silently leave that table
+    under the default zeros rule: the request is refused instead."""
+    policies = tmp_path / "policies"
+    shutil.copytree(default_policy_dir(), policies)
+    text = (policies / "wres-wales.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: wres-wales", "id: misspelt").replace(
+        "staff_band_ethnicity: small", "staff_band_ethnicty: small"
+    )
+    (policies / "misspelt.yaml").write_text(text, encoding="utf-8")
+    service = Service(gov_settings.model_copy(update={"policy_dir": policies}))
+    service.init()
+    try:
+        analyst = principal(service, "analyst-1", "analyst")
+        with pytest.raises(PolicyError, match="'staff_band_ethnicty', which is not"):
+            service.create_request(
+                analyst, purpose=PURPOSE, period=2026, tables=[SPEC],
+                policy_id="misspelt",
+            )  # fmt: skip
+        # the shipped policy in the same directory is still fine
+        service.create_request(analyst, purpose=PURPOSE, period=2026, tables=[SPEC])
+    finally:
+        service.close()
