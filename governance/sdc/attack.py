@@ -25,7 +25,10 @@ cells the caller already holds.
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -317,6 +320,62 @@ def audit(
         lp_solves=sum(b.lp_solves for b in bounders),
         seconds=time.perf_counter() - started,
     )
+
+
+def problem_digest(problem: ProtectionProblem, hidden: BoolArray) -> str:
+    """SHA-256 of everything an audit's result depends on: every array and relation
+    of the problem, its facts and rounding, and the hidden pattern."""
+    digest = hashlib.sha256()
+    arrays = (
+        problem.values, problem.primary, problem.candidate, problem.cost,
+        problem.primary_lower, problem.primary_upper, problem.protection,
+        problem.upper_protection, problem.lower_protection, hidden,
+    )  # fmt: skip
+    for array in arrays:
+        if array is None:
+            digest.update(b"none;")
+            continue
+        data = np.ascontiguousarray(array)
+        digest.update(f"{data.dtype.str}{data.shape};".encode())
+        digest.update(data.tobytes())
+    for relation in problem.relations:
+        digest.update(f"r{relation.total}:{relation.children};".encode())
+    for fact in problem.facts:
+        digest.update(
+            f"f{fact.cells}:{fact.coefficients}:{fact.lower!r}:{fact.upper!r};".encode()
+        )
+    digest.update(f"{problem.secondary_lower!r};{problem.integral}".encode())
+    return digest.hexdigest()
+
+
+class AuditMemo:
+    """The last few audits' results, by ``problem_digest``.
+
+    The audit is a pure function of the problem and the pattern, so a result found
+    for the same digest is the result (a release exported in the same process as
+    its checks audits the approved pattern again on recounted tables: when nothing
+    changed, it is the same problem). Thread-safe; holds ``size`` results.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._results: OrderedDict[str, AuditResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def audit(self, problem: ProtectionProblem, hidden: BoolArray) -> AuditResult:
+        """``audit(problem, hidden)``, or the result already found for it."""
+        key = problem_digest(problem, np.asarray(hidden, dtype=bool))
+        with self._lock:
+            found = self._results.get(key)
+            if found is not None:
+                self._results.move_to_end(key)
+                return found
+        result = audit(problem, hidden)
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > self.size:
+                self._results.popitem(last=False)
+        return result
 
 
 def _share(order: list[int], k: int, shares: int) -> list[int]:

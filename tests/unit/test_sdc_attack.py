@@ -436,3 +436,52 @@ def test_interior_point_start_gives_the_same_intervals(
     assert np.allclose(simplex.lower, interior.lower, equal_nan=True)
     assert np.allclose(simplex.upper, interior.upper, equal_nan=True)
     assert simplex.unsafe == interior.unsafe
+
+
+def test_audit_memo_reuses_only_an_identical_audit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A whole-pack audit of the same problem and pattern is not run twice; any
+    change to a value (a hidden one included), a bound, a relation or the pattern
+    audits afresh."""
+    import dataclasses
+
+    import governance.sdc.attack as attack_module
+    from governance.sdc.attack import AuditMemo, problem_digest
+    from governance.sdc.problem import Relation
+
+    p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]], zeros_small=True)
+    hidden = p.primary.copy()
+    hidden[[1, 3, 5, 9]] = True
+    runs: list[int] = []
+    real = attack_module.audit
+
+    def counted(problem: ProtectionProblem, pattern: np.ndarray) -> object:
+        runs.append(1)
+        return real(problem, pattern)
+
+    monkeypatch.setattr(attack_module, "audit", counted)
+    memo = AuditMemo(size=2)
+    first = memo.audit(p, hidden)
+    assert memo.audit(p, hidden.copy()) is first and len(runs) == 1
+
+    values = p.values.copy()
+    values[int(np.flatnonzero(hidden)[0])] += 1  # a hidden cell's value only
+    changed = [
+        dataclasses.replace(p, values=values),
+        dataclasses.replace(p, primary_upper=p.primary_upper + 1),
+        dataclasses.replace(p, protection=p.protection * 2),
+        dataclasses.replace(p, relations=p.relations[:-1]),
+        dataclasses.replace(
+            p, relations=(*p.relations[:-1], Relation(p.relations[-1].total, ()))
+        ),
+        dataclasses.replace(p, integral=False),
+    ]
+    key = problem_digest(p, hidden)
+    for other in changed:
+        assert problem_digest(other, hidden) != key
+    other_pattern = hidden.copy()
+    other_pattern[np.flatnonzero(~hidden)[0]] = True
+    assert problem_digest(p, other_pattern) != key
+    memo.audit(p, other_pattern)
+    assert len(runs) == 2
