@@ -354,7 +354,8 @@ class AuditMemo:
     The audit is a pure function of the problem and the pattern, so a result found
     for the same digest is the result (a release exported in the same process as
     its checks audits the approved pattern again on recounted tables: when nothing
-    changed, it is the same problem). Thread-safe; holds ``size`` results.
+    changed, it is the same problem). Thread-safe; holds ``size`` results, whose
+    arrays are made read-only.
     """
 
     def __init__(self, size: int = 4) -> None:
@@ -371,6 +372,9 @@ class AuditMemo:
                 self._results.move_to_end(key)
                 return found
         result = audit(problem, hidden)
+        # shared between callers from now on: a write would change another's result
+        for array in (result.hidden, result.lower, result.upper):
+            array.flags.writeable = False
         with self._lock:
             self._results[key] = result
             while len(self._results) > self.size:

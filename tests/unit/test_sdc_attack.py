@@ -485,3 +485,4 @@ def test_audit_memo_reuses_only_an_identical_audit(
     assert problem_digest(p, other_pattern) != key
     memo.audit(p, other_pattern)
     assert len(runs) == 2
+    assert not first.lower.flags.writeable  # shared results cannot be changed
