@@ -750,11 +750,12 @@ class RequestActions(AuditActions):
         reasons: list[str] = []
         cleared: Cleared
         try:
-            counted = []
-            for spec in specs:
-                scoped = _scope(spec, record.body)
-                counts = tx.aggregate(scoped, period=record.period)
-                counted.append((spec, _table(scoped, counts)))
+            scoped = [_scope(spec, record.body) for spec in specs]
+            counts = tx.aggregate_many(scoped, period=record.period)
+            counted = [
+                (spec, _table(one, leaves))
+                for spec, one, leaves in zip(specs, scoped, counts, strict=True)
+            ]
             plan = plan_pack(
                 counted, catalogue=load_catalogue() if record.pack else None
             )

@@ -1,9 +1,11 @@
-"""Count tables computed in the store: one ``GROUP BY`` per table specification.
+"""Count tables computed in the store: one ``GROUP BY`` per population.
 
-Records never leave the database: a ``TableSpec`` (``governance.tablespec``) becomes
-one SQL query over the *active* extracts of a period, and only the leaf counts come
-back. SQLite and PostgreSQL run the same SQLAlchemy expression, so they give
-identical results (``tests/integration/test_aggregate.py`` checks it).
+Records never leave the database: the table specifications (``governance.tablespec``)
+that count one population (the same source and measure) become one SQL query over
+the *active* extracts of a period, grouped by every column they break down or filter
+by, and only those group counts come back; each spec's leaf counts are sums of them.
+SQLite and PostgreSQL run the same SQLAlchemy expression, so they give identical
+results (``tests/integration/test_aggregate.py`` checks it).
 
 Populations (docs/indicators.md):
 
@@ -27,6 +29,7 @@ passes them straight to the disclosure engine.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -185,23 +188,73 @@ def aggregate(
         TableError: a record of the population has a code outside an unfiltered
             dimension (the spec needs a filter); the dimension is named, not the code.
     """
-    population = _population(spec, period, body)
-    columns = [_column(population, name).label(name) for name in spec.dimensions]
-    query = sa.select(*columns, sa.func.count().label("n")).select_from(population)
-    for name, codes in spec.filters.items():
-        query = query.where(_column(population, name).in_(codes))
-    query = query.group_by(*columns)
+    return aggregate_many(connection, [spec], period=period, body=body)[0]
+
+
+def aggregate_many(
+    connection: sa.Connection,
+    specs: Sequence[TableSpec],
+    *,
+    period: int,
+    body: str | None,
+) -> list[LeafCounts]:
+    """Leaf counts of every spec, in order: one query per population, not per spec.
+
+    Specs counting the same population (the same source and measure: every staff
+    table is the 31 March headcount) share one ``GROUP BY`` over every column any of
+    them breaks down or filters by; each spec's counts are then sums of those groups,
+    the same numbers its own query would give. The population's window function
+    (each person's primary assignment) runs once instead of once per table.
+
+    Raises:
+        TableError: as :func:`aggregate`, for the first spec in order that fails.
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for k, spec in enumerate(specs):
+        groups.setdefault((spec.source, spec.measure), []).append(k)
+    fine: dict[int, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
+    for members in groups.values():
+        names = tuple(
+            dict.fromkeys(
+                name
+                for k in members
+                for name in (*specs[k].dimensions, *specs[k].filters)
+            )
+        )
+        population = _population(specs[members[0]], period, body)
+        columns = [_column(population, name).label(name) for name in names]
+        query = (
+            sa.select(*columns, sa.func.count().label("n"))
+            .select_from(population)
+            .group_by(*columns)
+        )
+        rows = [tuple(row) for row in connection.execute(query)]
+        for k in members:
+            fine[k] = (names, rows)
+    return [_marginal(spec, *fine[k]) for k, spec in enumerate(specs)]
+
+
+def _marginal(
+    spec: TableSpec, names: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> LeafCounts:
+    """``spec``'s leaf counts from groups over ``names`` (each row ends in its count)."""
+    where = {name: i for i, name in enumerate(names)}
+    dims = [where[name] for name in spec.dimensions]
+    filters = [(where[name], frozenset(codes)) for name, codes in spec.filters.items()]
     leaves = {name: spec.codes(name) for name in spec.dimensions}
     counts: LeafCounts = dict.fromkeys(
         itertools.product(*(leaves[name] for name in spec.dimensions)), 0
     )
-    for row in connection.execute(query):
-        codes = tuple(row[: len(spec.dimensions)])
+    known = {name: frozenset(codes) for name, codes in leaves.items()}
+    for row in rows:
+        if any(row[i] not in codes for i, codes in filters):
+            continue
+        codes = tuple(row[i] for i in dims)
         for name, code in zip(spec.dimensions, codes, strict=True):
-            if code not in leaves[name]:
+            if code not in known[name]:
                 raise TableError(
                     f"table {spec.name!r}: a record has a {name} outside the table's "
                     "codes; restrict the population with a filter"
                 )
-        counts[codes] = int(row.n)
+        counts[codes] += int(row[-1])
     return counts

@@ -89,6 +89,10 @@ class Transaction(Protocol):
         self, spec: TableSpec, *, period: int, body: str | None = None
     ) -> dict[tuple[str, ...], int]: ...
 
+    def aggregate_many(
+        self, specs: Sequence[TableSpec], *, period: int, body: str | None = None
+    ) -> list[dict[tuple[str, ...], int]]: ...
+
     def periods(self) -> list[int]: ...
 
     # principals and grants

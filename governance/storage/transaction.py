@@ -46,7 +46,7 @@ from governance.models import (
     RequestRecord,
 )
 from governance.storage import schema
-from governance.storage.aggregate import aggregate
+from governance.storage.aggregate import aggregate, aggregate_many
 from governance.storage.reads import SqlReads, as_utc, grant_from, release_from
 from governance.tablespec import TableSpec
 
@@ -370,6 +370,12 @@ class SqlTransaction(SqlReads):
     ) -> dict[tuple[str, ...], int]:
         """Leaf counts of a table spec (GROUP BY in the database; zeros included)."""
         return aggregate(self._connection, spec, period=period, body=body)
+
+    def aggregate_many(
+        self, specs: Sequence[TableSpec], *, period: int, body: str | None = None
+    ) -> list[dict[tuple[str, ...], int]]:
+        """Leaf counts of several table specs, one query per population they count."""
+        return aggregate_many(self._connection, specs, period=period, body=body)
 
     def periods(self) -> list[int]:
         """Periods with at least one active extract, newest first."""

@@ -145,3 +145,41 @@ def test_sqlite_and_postgresql_agree(tmp_path: Path, pg_url: str) -> None:
             service.close()
     assert results[0] == results[1]
     assert sum(results[0][0].values()) > 2500
+
+
+def test_one_query_per_population_gives_each_specs_own_counts(
+    service: Service, tmp_path: Path
+) -> None:
+    from synthetic import generate
+
+    summary = generate(tmp_path / "extracts", seed=5, staff=1500, period=PERIOD)
+    for org in summary.headcount:
+        dm = principal(service, f"dm-{org.lower()}", "data_manager", org)
+        for kind in ("staff", "recruitment", "er-cases", "training", "board"):
+            path = tmp_path / "extracts" / str(PERIOD) / org / f"{kind}.csv"
+            service.ingest(dm, path, kind=kind, org=org, period=PERIOD)  # type: ignore[arg-type]
+    # two measures of one source, and a filter on a column another spec breaks down by
+    specs = [
+        *SPECS,
+        SPECS[3].model_copy(update={"name": "d2", "measure": "applicants_shortlisted"}),
+        SPECS[4].model_copy(update={"name": "e2", "measure": "people_entering_capability"}),
+        TableSpec(name="h", source="staff", measure="headcount",
+                  dimensions=("pay_band",), filters={"body": ("7A1",),
+                                                      "staff_group": ("03",)}),
+    ]  # fmt: skip
+    with service.store.transaction() as tx:
+        alone = [tx.aggregate(spec, period=PERIOD) for spec in specs]
+        together = tx.aggregate_many(specs, period=PERIOD)
+        one_body = tx.aggregate_many(specs[:3], period=PERIOD, body="7A1")
+        scoped = [tx.aggregate(s, period=PERIOD, body="7A1") for s in specs[:3]]
+    assert together == alone
+    assert one_body == scoped
+    assert alone[0] != one_body[0] and sum(alone[0].values()) > 1000
+    unfiltered = TableSpec(
+        name="bands", source="staff", measure="headcount", dimensions=("pay_band",)
+    )
+    with (
+        service.store.transaction() as tx,
+        pytest.raises(TableError, match=r"'bands'.*pay_band outside"),
+    ):
+        tx.aggregate_many([specs[0], unfiltered], period=PERIOD)
