@@ -482,13 +482,22 @@ def _neighbours(
 
 class _Pool:
     """Tables feasible for the current pattern, as changes, indexed by the cells
-    they move: an offer keeps those that leave the offered cell alone."""
+    they move: an offer keeps those that leave the offered cell alone.
+
+    Each table's values in the small (primary) cells are also kept as one row of a
+    matrix (``nan`` where the table leaves the cell at its true value), so the
+    spread of any subset of tables is two reductions over its rows. A vertex moves
+    most hidden cells, so the dense rows take about the memory the sparse changes
+    do."""
 
     def __init__(self, problem: ProtectionProblem, changes: Sequence[Change]) -> None:
         self.problem = problem
         self.changes: list[Change | None] = []
         self.touch: dict[int, list[int]] = {}
-        self._small: list[tuple[IntArray, FloatArray]] = []
+        self._small = np.flatnonzero(problem.primary)
+        self._column = np.full(problem.size, -1, dtype=np.int64)
+        self._column[self._small] = np.arange(self._small.shape[0])
+        self._rows = np.full((max(len(changes), 16), self._small.shape[0]), np.nan)
         self.add(changes)
 
     def add(self, changes: Sequence[Change]) -> None:
@@ -498,9 +507,15 @@ class _Pool:
             self.changes.append(change)
             for cell in change.cells.tolist():
                 self.touch.setdefault(cell, []).append(at)
+            if at == self._rows.shape[0]:
+                grown = np.full((2 * at, self._rows.shape[1]), np.nan)
+                grown[:at] = self._rows
+                self._rows = grown
             mine = primary[change.cells]
             cells = change.cells[mine]
-            self._small.append((cells, self.problem.values[cells] + change.delta[mine]))
+            self._rows[at, self._column[cells]] = (
+                self.problem.values[cells] + change.delta[mine]
+            )
 
     def kept(self, cell: int) -> list[int]:
         """Indices of the live tables that keep ``cell`` at its true value."""
@@ -522,22 +537,22 @@ class _Pool:
         """Whether the tables ``ids`` spread every hidden small cell as wide as
         its protection requires (the true table counts as one)."""
         problem = self.problem
-        wmin = problem.values.copy()
-        wmax = problem.values.copy()
+        cells = self._small[hidden[self._small]]
+        lo = hi = problem.values[self._small]
         if ids:
-            cells = np.concatenate([self._small[i][0] for i in ids])
-            moved = np.concatenate([self._small[i][1] for i in ids])
-            np.minimum.at(wmin, cells, moved)
-            np.maximum.at(wmax, cells, moved)
-        small = problem.primary & hidden
-        lo, hi = wmin[small], wmax[small]
+            rows = self._rows[np.asarray(ids, dtype=np.int64)]
+            # fmin/fmax skip nan: a table that leaves a cell alone says nothing new
+            lo = np.fmin(lo, np.fmin.reduce(rows, axis=0))
+            hi = np.fmax(hi, np.fmax.reduce(rows, axis=0))
+        here = self._column[cells]
+        lo, hi = lo[here], hi[here]
         if problem.integral:
             tol = tolerance(problem)
             lo, hi = np.ceil(lo - tol), np.floor(hi + tol)
             tol = 1e-9
         else:
             tol = tolerance(problem)
-        width, up, down = (t[small] for t in problem.protection_targets())
+        width, up, down = (t[cells] for t in problem.protection_targets())
         return bool(
             np.all((hi - lo >= width - tol) & (hi >= up - tol) & (lo <= down + tol))
         )

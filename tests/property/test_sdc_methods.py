@@ -9,6 +9,7 @@ more than ``fast``, whose pattern it starts from.
 from __future__ import annotations
 
 import itertools
+import random
 
 import numpy as np
 import pytest
@@ -18,11 +19,13 @@ from hypothesis import strategies as st
 from governance.sdc import attack
 from governance.sdc.attack import audit, find_unsafe
 from governance.sdc.clear import build_problem
+from governance.sdc.leaflp import Change
 from governance.sdc.linear import build_system
 from governance.sdc.linked import LinkedSet
 from governance.sdc.primary import find_primary
 from governance.sdc.problem import ProtectionProblem
 from governance.sdc.suppress import protect
+from governance.sdc.suppress_fast import _Pool, protect_fast
 from tests.property.test_sdc_pipeline import linked_sets, policy
 from tests.unit.test_sdc_attack import grid
 
@@ -112,3 +115,40 @@ def test_the_audit_s_intervals_do_not_depend_on_its_threads(
     assert one.unsafe == two.unsafe
     assert np.array_equal(one.lower, two.lower, equal_nan=True)
     assert np.array_equal(one.upper, two.upper, equal_nan=True)
+
+
+def _proven_by(p: ProtectionProblem, changes: list[Change], hidden: np.ndarray) -> bool:
+    """Reference: every hidden small cell spread wide enough by ``changes`` and the
+    true table, cell by cell."""
+    width, up, down = p.protection_targets()
+    tol = attack.tolerance(p)
+    for cell in np.flatnonzero(p.primary & hidden).tolist():
+        seen = [float(p.values[cell])]
+        for change in changes:
+            where = np.flatnonzero(change.cells == cell)
+            if where.shape[0]:
+                seen.append(float(p.values[cell] + change.delta[where[0]]))
+        lo, hi = min(seen), max(seen)
+        if p.integral:
+            lo, hi = float(np.ceil(lo - tol)), float(np.floor(hi + tol))
+        slack = 1e-9 if p.integral else tol
+        if hi - lo < width[cell] - slack or hi < up[cell] - slack:
+            return False
+        if lo > down[cell] + slack:
+            return False
+    return True
+
+
+@SLOW
+@given(linked_sets(), st.randoms(use_true_random=False))
+def test_the_pruning_pool_proves_what_its_tables_prove(
+    linked: LinkedSet, rng: random.Random
+) -> None:
+    p = problem_for(linked)
+    system = build_system(p)
+    hidden, changes = protect_fast(p, system, None, lp_budget=None)
+    pool = _Pool(p, changes)
+    for _ in range(4):
+        ids = sorted(rng.sample(range(len(changes)), rng.randint(0, len(changes))))
+        expected = _proven_by(p, [changes[i] for i in ids], hidden)
+        assert pool.proves(ids, hidden) == expected
