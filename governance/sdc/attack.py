@@ -258,6 +258,21 @@ class Bounder:
         tol = 1e-9 if self.problem.integral else self.tol
         return hi - lo >= width - tol and hi >= up - tol and lo <= down + tol
 
+    def proven_all(
+        self, width: FloatArray, up: FloatArray, down: FloatArray
+    ) -> BoolArray:
+        """``proven_safe`` of every cell at once, for the witnesses seen so far."""
+        lo, hi = self.wmin, self.wmax
+        tol = self.tol
+        with np.errstate(invalid="ignore"):
+            if self.problem.integral:
+                lo, hi = np.ceil(lo - tol), np.floor(hi + tol)
+                tol = 1e-9
+            proven: BoolArray = (
+                (hi - lo >= width - tol) & (hi >= up - tol) & (lo <= down + tol)
+            )
+        return proven
+
 
 def audit(
     problem: ProtectionProblem,
@@ -447,6 +462,8 @@ def find_unsafe(
     unsafe: list[int] = [int(c) for c in np.flatnonzero(problem.primary & ~hidden)]
     if unsafe and stop_early:
         return unsafe, bounder
+    # witnesses only accumulate, so a cell they prove now stays proven
+    proven = bounder.proven_all(width, reach_up, reach_down)
     for cell in _first_then_rest(first, _audit_order(intruder)):
         if not problem.primary[cell] or not hidden[cell]:
             continue
@@ -454,6 +471,8 @@ def find_unsafe(
             break
         if intruder.pinned[cell]:
             unsafe.append(cell)
+            continue
+        if proven[cell]:
             continue
         args = (float(width[cell]), float(reach_up[cell]), float(reach_down[cell]))
         if bounder.proven_safe(cell, *args):

@@ -501,12 +501,27 @@ class _Pool:
         self.add(changes)
 
     def add(self, changes: Sequence[Change]) -> None:
+        if not changes:
+            return
+        first = len(self.changes)
+        # index the new tables by the cells they move: one sort, one list per cell
+        cells = np.concatenate([change.cells for change in changes])
+        owner = np.repeat(
+            np.arange(first, first + len(changes)),
+            [change.cells.shape[0] for change in changes],
+        )
+        order = np.argsort(cells, kind="stable")
+        cells, owner = cells[order], owner[order]
+        starts = np.flatnonzero(np.diff(cells, prepend=-1) != 0)
+        bounds = np.append(starts, cells.shape[0]).tolist()
+        for cell, a, b in zip(
+            cells[starts].tolist(), bounds[:-1], bounds[1:], strict=True
+        ):
+            self.touch.setdefault(cell, []).extend(owner[a:b].tolist())
         primary = self.problem.primary
         for change in changes:
             at = len(self.changes)
             self.changes.append(change)
-            for cell in change.cells.tolist():
-                self.touch.setdefault(cell, []).append(at)
             if at == self._rows.shape[0]:
                 grown = np.full((2 * at, self._rows.shape[1]), np.nan)
                 grown[:at] = self._rows
