@@ -221,6 +221,7 @@ class Bounder:
         outer = float(self.outer_hi[cell] if side > 0 else self.outer_lo[cell])
         seen = float(self.wmax[cell] if side > 0 else self.wmin[cell])
         if abs(seen - outer) <= self.tol:
+            it.settle(cell, side, outer)
             return outer
         if self.solver is not None:
             found = self.solver.bound(cell, side, outer=abs(outer - value))

@@ -124,6 +124,7 @@ class Intruder:
         self.inconsistent = False
         self._eliminate()
         self._split()
+        self._linked = False
         self._lps: dict[int, _ComponentLP | None] = {}
         self._lo = np.full(problem.size, np.nan)
         self._hi = np.full(problem.size, np.nan)
@@ -212,6 +213,71 @@ class Intruder:
             int(c): cells[a:b] for c, a, b in zip(clabels, cfirst, cends, strict=True)
         }
         self._parts: dict[int, tuple[IntArray, IntArray, IntArray]] = {}
+
+    def _link(self) -> None:
+        """Tie hidden cells that an equality row with two unknowns relates.
+
+        Such a row makes one cell an affine function of the other on every table
+        the intruder cannot rule out (``x_j = a * x_i + b``), so the ends of one
+        cell's interval are the images of the other's: one pair of bounds serves
+        the whole class. ``_root``, ``_scale`` and ``_offset`` give every unknown
+        cell as ``scale * x[root] + offset``; rows are taken in order, and a row
+        that closes a cycle adds nothing (the LP already holds it)."""
+        s = self.system
+        n = self.problem.size
+        self._root = np.arange(n, dtype=np.int64)
+        self._scale = np.ones(n)
+        self._offset = np.zeros(n)
+        rows = np.flatnonzero((s.row_counts(self.unknown) == 2) & s.is_equality)
+        if rows.shape[0] == 0:
+            self._members: dict[int, IntArray] = {}
+            return
+        parent: dict[int, tuple[int, float, float]] = {}
+
+        def find(cell: int) -> tuple[int, float, float]:
+            """Root of ``cell`` and ``(a, b)`` with ``x[cell] = a * x[root] + b``;
+            every cell on the way is pointed at the root directly."""
+            path = []
+            while cell in parent:
+                up, pa, pb = parent[cell]
+                path.append((cell, pa, pb))
+                cell = up
+            a, b = 1.0, 0.0
+            for node, pa, pb in reversed(path):
+                a, b = pa * a, pa * b + pb
+                parent[node] = (cell, a, b)
+            return cell, a, b
+
+        for r in rows.tolist():
+            a0, a1 = int(s.row_start[r]), int(s.row_start[r + 1])
+            cells = s.row_cell[a0:a1]
+            coef = s.row_coef[a0:a1]
+            mine = self.unknown[cells]
+            (i, j), (ci, cj) = cells[mine].tolist(), coef[mine].tolist()
+            if ci == 0.0 or cj == 0.0:
+                continue
+            rhs = float(s.row_lower[r] - self._shift[r])
+            # ci * x_i + cj * x_j = rhs  ->  x_j = (-ci / cj) * x_i + rhs / cj
+            ri, ai, bi = find(int(i))
+            rj, aj, bj = find(int(j))
+            if ri == rj:
+                continue
+            alpha, beta = -ci / cj, rhs / cj
+            # x_j = aj * x_rj + bj = alpha * (ai * x_ri + bi) + beta
+            parent[rj] = (ri, alpha * ai / aj, (alpha * bi + beta - bj) / aj)
+        cells = np.flatnonzero(self.unknown)
+        for cell in cells.tolist():
+            root, a, b = find(cell)
+            self._root[cell], self._scale[cell], self._offset[cell] = root, a, b
+        linked = cells[self._root[cells] != cells]
+        roots = self._root[linked]
+        order = np.argsort(roots, kind="stable")
+        linked, roots = linked[order], roots[order]
+        heads, first = np.unique(roots, return_index=True)
+        ends = np.append(first[1:], linked.shape[0])
+        self._members = {
+            int(h): linked[a:b] for h, a, b in zip(heads, first, ends, strict=True)
+        }
 
     # -- bounds ------------------------------------------------------------
 
@@ -311,6 +377,46 @@ class Intruder:
         known = self._lo if side < 0 else self._hi
         if not np.isnan(known[cell]):
             return float(known[cell])
+        if not self._linked:  # only a bound that needs work pays for the classes
+            self._link()
+            self._linked = True
+        root = int(self._root[cell])
+        if root != cell or root in self._members:
+            value = self._class_bound(cell, root, side)
+            known[cell] = value
+            return value
+        return self._own_bound(cell, side)
+
+    def _class_bound(self, cell: int, root: int, side: int) -> float:
+        """A bound of ``cell`` from its class: the image of any member's bound
+        already known on the matching side, else the cell's own, solved."""
+        a, b = float(self._scale[cell]), float(self._offset[cell])
+        root_side = side if a > 0 else -side
+        comp = int(self.component[root])
+        self._lp(comp)  # its seeding witnesses may settle a member's bound
+        if comp in self._infeasible_component:
+            return float("nan")
+        members = np.append(self._members.get(root, _EMPTY_I), root)
+        scale, offset = self._scale[members], self._offset[members]
+        # a member on the root's side where its scale is positive, else the other
+        lo_side = (scale > 0) == (root_side < 0)
+        seen = np.where(lo_side, self._lo[members], self._hi[members])
+        ready = np.flatnonzero(~np.isnan(seen))
+        if not ready.shape[0]:
+            # solve the cell's own bound: the LP stays near the last one solved
+            return self._own_bound(cell, side)
+        k = int(ready[0])
+        at_root = (float(seen[k]) - float(offset[k])) / float(scale[k])
+        return a * at_root + b
+
+    def settle(self, cell: int, side: int, value: float) -> None:
+        """Record a bound of ``cell`` proven elsewhere (a witness reaching a bound
+        propagation shows cannot be beaten), for the other cells of its class."""
+        (self._lo if side < 0 else self._hi)[cell] = value
+
+    def _own_bound(self, cell: int, side: int) -> float:
+        """The cell's bound from its own component (interval arithmetic or LP)."""
+        known = self._lo if side < 0 else self._hi
         comp = int(self.component[cell])
         lp = self._lp(comp)
         if comp in self._infeasible_component:

@@ -486,3 +486,67 @@ def test_audit_memo_reuses_only_an_identical_audit(
     memo.audit(p, other_pattern)
     assert len(runs) == 2
     assert not first.lower.flags.writeable  # shared results cannot be changed
+
+
+def _without_classes(self: object) -> None:
+    """``Intruder._link`` that ties no cells: every bound from its own LP."""
+    n = self.problem.size  # type: ignore[attr-defined]
+    self._root = np.arange(n, dtype=np.int64)  # type: ignore[attr-defined]
+    self._scale = np.ones(n)  # type: ignore[attr-defined]
+    self._offset = np.zeros(n)  # type: ignore[attr-defined]
+    self._members = {}  # type: ignore[attr-defined]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    body=two_way_bodies(max_rows=4),
+    mask=st.lists(st.booleans(), min_size=25, max_size=25),
+)
+def test_cells_tied_by_a_two_unknown_row_get_the_images_of_each_other_s_bounds(
+    body: list[list[int]], mask: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row with two hidden cells makes one an affine function of the other, so
+    one cell's exact bounds give the other's: the intervals are those of solving
+    every cell's own LP, with no more LPs."""
+    p = grid(body, zeros_small=True)  # type: ignore[arg-type]
+    hidden = p.primary | (p.usable_candidates() & np.array(mask[: p.size]))
+    tied = audit(p, hidden, shares=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(Intruder, "_link", _without_classes)
+        alone = audit(p, hidden, shares=1)
+    assert np.allclose(tied.lower, alone.lower, equal_nan=True)
+    assert np.allclose(tied.upper, alone.upper, equal_nan=True)
+    assert tied.unsafe == alone.unsafe
+    assert tied.lp_solves <= alone.lp_solves
+
+
+def test_a_cell_tied_to_another_needs_no_lp_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Four small cells in a 2x2 block, every other cell published: each row and
+    column ties two of them (x1 = 7 - x0, x4 = 10 - x0, x5 = 3 + x0 on every table),
+    so once one bound is known the others are its images, with no LP of their own.
+    """
+    p = grid([[3, 4, 20], [7, 6, 30]], zeros_small=True)
+    hidden = p.primary.copy()
+    assert np.flatnonzero(hidden).tolist() == [0, 1, 4, 5]
+    system = build_system(p)
+
+    def bounds(intruder: Intruder) -> tuple[list[float], int]:
+        first = intruder.bound(0, +1)  # x0 <= 6 (else x5 = 3 + x0 > 9)
+        solved = intruder.lp_solves
+        rest = [intruder.bound(1, -1), intruder.bound(4, -1)]
+        return [first, *rest], intruder.lp_solves - solved
+
+    tied, extra = bounds(Intruder(p, system, hidden))
+    assert tied == pytest.approx([6, 1, 4])
+    assert extra == 0
+    with monkeypatch.context() as patch:
+        patch.setattr(Intruder, "_link", _without_classes)
+        alone, extra_alone = bounds(Intruder(p, system, hidden))
+    assert alone == pytest.approx(tied)
+    assert extra_alone > 0
