@@ -214,20 +214,26 @@ def aggregate_many(
         groups.setdefault((spec.source, spec.measure), []).append(k)
     fine: dict[int, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
     for members in groups.values():
+        # a filter every spec of the group has is applied in SQL, not grouped by
+        shared = {
+            name: codes
+            for name, codes in specs[members[0]].filters.items()
+            if all(specs[k].filters.get(name) == codes for k in members)
+        }
         names = tuple(
             dict.fromkeys(
                 name
                 for k in members
                 for name in (*specs[k].dimensions, *specs[k].filters)
+                if name in specs[k].dimensions or name not in shared
             )
         )
         population = _population(specs[members[0]], period, body)
         columns = [_column(population, name).label(name) for name in names]
-        query = (
-            sa.select(*columns, sa.func.count().label("n"))
-            .select_from(population)
-            .group_by(*columns)
-        )
+        query = sa.select(*columns, sa.func.count().label("n")).select_from(population)
+        for name, codes in shared.items():
+            query = query.where(_column(population, name).in_(codes))
+        query = query.group_by(*columns)
         rows = [tuple(row) for row in connection.execute(query)]
         for k in members:
             fine[k] = (names, rows)
@@ -240,7 +246,12 @@ def _marginal(
     """``spec``'s leaf counts from groups over ``names`` (each row ends in its count)."""
     where = {name: i for i, name in enumerate(names)}
     dims = [where[name] for name in spec.dimensions]
-    filters = [(where[name], frozenset(codes)) for name, codes in spec.filters.items()]
+    # filters on columns not grouped by were applied by the query itself
+    filters = [
+        (where[name], frozenset(codes))
+        for name, codes in spec.filters.items()
+        if name in where
+    ]
     leaves = {name: spec.codes(name) for name in spec.dimensions}
     counts: LeafCounts = dict.fromkeys(
         itertools.product(*(leaves[name] for name in spec.dimensions)), 0
