@@ -129,6 +129,29 @@ def tolerance(problem: ProtectionProblem) -> float:
     return 1e-7 * max(1.0, scale)
 
 
+def spread_protects(
+    problem: ProtectionProblem,
+    lo: FloatArray,
+    hi: FloatArray,
+    width: FloatArray,
+    up: FloatArray,
+    down: FloatArray,
+) -> BoolArray:
+    """Whether tables spreading cells over ``[lo, hi]`` prove their protection.
+
+    The spread is rounded inwards for count tables, as the audit rounds intervals;
+    the targets are ``problem.protection_targets()`` of the same cells."""
+    tol = tolerance(problem)
+    with np.errstate(invalid="ignore"):
+        if problem.integral:
+            lo, hi = np.ceil(lo - tol), np.floor(hi + tol)
+            tol = 1e-9
+        proven: BoolArray = (
+            (hi - lo >= width - tol) & (hi >= up - tol) & (lo <= down + tol)
+        )
+    return proven
+
+
 def contradictions(problem: ProtectionProblem, hidden: BoolArray) -> BoolArray:
     """Return hidden cells whose true value breaks the bounds their label implies."""
     lower, upper = problem.hidden_bounds(hidden)
@@ -255,24 +278,17 @@ class Bounder:
 
     def proven_safe(self, cell: int, width: float, up: float, down: float) -> bool:
         """True when witnesses alone show the cell is protected."""
-        lo, hi = self.spread(cell)
-        tol = 1e-9 if self.problem.integral else self.tol
-        return hi - lo >= width - tol and hi >= up - tol and lo <= down + tol
+        at = slice(cell, cell + 1)
+        one = (np.array([x]) for x in (width, up, down))
+        return bool(
+            spread_protects(self.problem, self.wmin[at], self.wmax[at], *one)[0]
+        )
 
     def proven_all(
         self, width: FloatArray, up: FloatArray, down: FloatArray
     ) -> BoolArray:
         """``proven_safe`` of every cell at once, for the witnesses seen so far."""
-        lo, hi = self.wmin, self.wmax
-        tol = self.tol
-        with np.errstate(invalid="ignore"):
-            if self.problem.integral:
-                lo, hi = np.ceil(lo - tol), np.floor(hi + tol)
-                tol = 1e-9
-            proven: BoolArray = (
-                (hi - lo >= width - tol) & (hi >= up - tol) & (lo <= down + tol)
-            )
-        return proven
+        return spread_protects(self.problem, self.wmin, self.wmax, width, up, down)
 
 
 def audit(

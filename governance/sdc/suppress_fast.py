@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from governance.errors import DisclosureError
-from governance.sdc.attack import Bounder, find_unsafe, tolerance
+from governance.sdc.attack import Bounder, find_unsafe, spread_protects, tolerance
 from governance.sdc.cuts import Cut, CutBuilder
 from governance.sdc.highs import SHARES, run_shares
 from governance.sdc.leaflp import Change
@@ -371,7 +371,6 @@ class _Spread:
         self.wmin = bounder.wmin.copy()
         self.wmax = bounder.wmax.copy()
         self.round = bounder.tol
-        self.tol = 1e-9 if problem.integral else bounder.tol
         self.targets = problem.protection_targets()
 
     def add(self, change: Change) -> None:
@@ -386,10 +385,11 @@ class _Spread:
         return lo, hi
 
     def proven_safe(self, cell: int) -> bool:
-        width, up, down = (float(t[cell]) for t in self.targets)
-        lo, hi = self.spread(cell)
-        tol = self.tol
-        return hi - lo >= width - tol and hi >= up - tol and lo <= down + tol
+        at = slice(cell, cell + 1)
+        targets = (t[at] for t in self.targets)
+        return bool(
+            spread_protects(self.problem, self.wmin[at], self.wmax[at], *targets)[0]
+        )
 
 
 def _widen(
@@ -560,17 +560,8 @@ class _Pool:
             lo = np.fmin(lo, np.fmin.reduce(rows, axis=0))
             hi = np.fmax(hi, np.fmax.reduce(rows, axis=0))
         here = self._column[cells]
-        lo, hi = lo[here], hi[here]
-        if problem.integral:
-            tol = tolerance(problem)
-            lo, hi = np.ceil(lo - tol), np.floor(hi + tol)
-            tol = 1e-9
-        else:
-            tol = tolerance(problem)
-        width, up, down = (t[cells] for t in problem.protection_targets())
-        return bool(
-            np.all((hi - lo >= width - tol) & (hi >= up - tol) & (lo <= down + tol))
-        )
+        targets = (t[cells] for t in problem.protection_targets())
+        return bool(np.all(spread_protects(problem, lo[here], hi[here], *targets)))
 
 
 def prune(
