@@ -96,7 +96,15 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("text", "reason"), MALFORMED)
+# Named cases: the tokens are random, so ids made from them would differ between
+# pytest-xdist workers, which then refuse to run.
+MALFORMED_IDS = [
+    "empty", "blank", "prefix-only", "other-prefix", "one-short", "one-long",
+    "plus-sign", "non-ascii", "inner-space", "upper-case-id",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "reason"), MALFORMED, ids=MALFORMED_IDS)
 def test_malformed_tokens_are_refused_without_quoting_them(
     text: str, reason: str
 ) -> None:
