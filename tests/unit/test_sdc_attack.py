@@ -407,18 +407,30 @@ def test_protect_with_leaf_space_is_safe_and_agrees_on_cost() -> None:
     assert with_leaves.objective == without.objective
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[
+#: Hypothesis settings for tests that patch the intruder inside a context only.
+PATCHED = {
+    "deadline": None,
+    "suppress_health_check": [
         HealthCheck.too_slow,
-        HealthCheck.function_scoped_fixture,  # only patched inside a context
+        HealthCheck.function_scoped_fixture,
     ],
-)
-@given(
+}
+#: A two-way table with zeros small and a random set of complements hidden.
+PATTERNED_GRIDS = given(
     body=two_way_bodies(max_rows=4),
     mask=st.lists(st.booleans(), min_size=25, max_size=25),
 )
+
+
+def patterned(
+    body: list[list[int]], mask: list[bool]
+) -> tuple[ProtectionProblem, np.ndarray]:
+    p = grid(body, zeros_small=True)  # type: ignore[arg-type]
+    return p, p.primary | (p.usable_candidates() & np.array(mask[: p.size]))
+
+
+@settings(max_examples=25, **PATCHED)  # type: ignore[arg-type]
+@PATTERNED_GRIDS
 def test_interior_point_start_gives_the_same_intervals(
     body: list[list[int]], mask: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -426,8 +438,7 @@ def test_interior_point_start_gives_the_same_intervals(
     warm re-solves from its crossover basis) are the same exact optima."""
     import governance.sdc.intruder as intruder_module
 
-    p = grid(body, zeros_small=True)  # type: ignore[arg-type]
-    hidden = p.primary | (p.usable_candidates() & np.array(mask[: p.size]))
+    p, hidden = patterned(body, mask)
     simplex = audit(p, hidden, shares=1)
     with monkeypatch.context() as patch:
         patch.setattr(intruder_module, "IPM_FROM", 2)
@@ -497,23 +508,15 @@ def _without_classes(self: object) -> None:
     self._members = {}  # type: ignore[attr-defined]
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(
-    body=two_way_bodies(max_rows=4),
-    mask=st.lists(st.booleans(), min_size=25, max_size=25),
-)
+@settings(max_examples=40, **PATCHED)  # type: ignore[arg-type]
+@PATTERNED_GRIDS
 def test_cells_tied_by_a_two_unknown_row_get_the_images_of_each_other_s_bounds(
     body: list[list[int]], mask: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A row with two hidden cells makes one an affine function of the other, so
     one cell's exact bounds give the other's: the intervals are those of solving
     every cell's own LP, with no more LPs."""
-    p = grid(body, zeros_small=True)  # type: ignore[arg-type]
-    hidden = p.primary | (p.usable_candidates() & np.array(mask[: p.size]))
+    p, hidden = patterned(body, mask)
     tied = audit(p, hidden, shares=1)
     with monkeypatch.context() as patch:
         patch.setattr(Intruder, "_link", _without_classes)
