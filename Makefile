@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# one pytest-xdist worker per core; WORKERS=0 runs the tests in this process
+WORKERS ?= auto
 
 .PHONY: install demo test test-fast lint fmt typecheck check pg-up bench clean docs
 
@@ -21,7 +23,7 @@ demo: $(STAMP)            ## the main job: the annual cycle on synthetic data
 
 test: lint typecheck      ## the whole suite: lint, types, tests with branch coverage
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/coverage run -m pytest -p no:cacheprovider -n $(WORKERS) $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report --fail-under=$$(cat .coverage-floor)
 
