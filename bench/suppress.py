@@ -13,7 +13,7 @@ With ``--peers`` (needs ``/work/bench-venv`` with ``pytauargus`` and ``acro``, s
 hypercube) and ACRO, and their patterns are audited by the same attacker.
 
     .venv/bin/python bench/suppress.py [--people N] [--bodies K] [--cap SECONDS]
-        [--optimal-limit SECONDS] [--peers]
+        [--optimal-limit SECONDS] [--nested] [--prune-lps N] [--peers]
 
 Prints figures; asserts nothing.
 """
@@ -67,9 +67,18 @@ ETHNIC = {"White": .85, "Mixed": .01, "Asian": .05, "Black": .02, "Other": .01,
 
 
 def build_table(
-    people: int, bodies: int, seed: int, without: frozenset[str] = frozenset()
+    people: int,
+    bodies: int,
+    seed: int,
+    without: frozenset[str] = frozenset(),
+    nested: bool = False,
 ) -> tuple[Table, dict[str, Any]]:
-    """The leaf counts as a wresgov table, and the same as plain JSON for peers."""
+    """The leaf counts as a wresgov table, and the same as plain JSON for peers.
+
+    With ``nested`` band is a level within staff group (one dimension of 127 codes,
+    ``SG03/5`` under ``SG03``), so the table has three dimensions and no band totals
+    across staff groups: 14,224 cells for the 12 bodies.
+    """
     body_codes = [(group, code) for group, codes in BODIES.items() for code in codes]
     body_codes = body_codes[:bodies]
     hierarchy: dict[str, list[str]] = {"Wales": []}
@@ -89,6 +98,15 @@ def build_table(
         np.array(list(d.values())) / sum(d.values()) for d in (STAFF, BANDS, ETHNIC)
     ]
     keep = [i for i, d in enumerate(dims) if d.name not in without]
+    if nested:
+        if {1, 2} - set(keep):
+            raise SystemExit("--nested needs both staff_group and band")
+        hierarchy = {"All": list(STAFF)} | {
+            group: [f"{group}/{band}" for band in BANDS] for group in STAFF
+        }
+        dims[1] = Dimension("staff_band", "All", hierarchy)
+        shares[1] = np.multiply.outer(shares[1], shares[2]).ravel()
+        keep.remove(2)
     dims = [dims[i] for i in keep]
     mean = people * _outer([shares[i] for i in keep])
     counts = np.random.default_rng(seed).poisson(mean)
@@ -122,7 +140,12 @@ def _outer(shares: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
 
 
 def _run_method(
-    problem: ProtectionProblem, method: str, limit: float, out: Any, reached: Any
+    problem: ProtectionProblem,
+    method: str,
+    limit: float,
+    prune_lps: int | str | None,
+    out: Any,
+    reached: Any,
 ) -> None:
     started = time.perf_counter()
 
@@ -131,7 +154,14 @@ def _run_method(
         reached.put((phase, fraction, time.perf_counter() - started))
 
     try:
-        result = protect(problem, method, time_limit=limit, seed=0, progress=progress)  # type: ignore[arg-type]
+        result = protect(
+            problem,
+            method,  # type: ignore[arg-type]
+            time_limit=limit,
+            seed=0,
+            progress=progress,
+            prune_lps=prune_lps,  # type: ignore[arg-type]
+        )
     except DisclosureError as error:  # reported in the table, not as a traceback
         out.put(error)
         return
@@ -140,13 +170,17 @@ def _run_method(
 
 
 def run_ours(
-    problem: ProtectionProblem, method: str, cap: float, limit: float
+    problem: ProtectionProblem,
+    method: str,
+    cap: float,
+    limit: float,
+    prune_lps: int | str | None = "auto",
 ) -> dict[str, Any]:
     context = mp.get_context("fork")
     out = context.Queue()
     reached = context.Queue()
     child = context.Process(
-        target=_run_method, args=(problem, method, limit, out, reached)
+        target=_run_method, args=(problem, method, limit, prune_lps, out, reached)
     )
     child.start()
     try:
@@ -240,10 +274,21 @@ def main() -> None:
         help="comma-separated dimensions to leave out, e.g. band (1,120 cells)",
     )
     parser.add_argument(
+        "--nested",
+        action="store_true",
+        help="band within staff group: three dimensions (14,224 cells)",
+    )
+    parser.add_argument(
         "--cap", type=float, default=600.0, help="wall seconds per method"
     )
     parser.add_argument("--optimal-limit", type=float, default=300.0)
     parser.add_argument("--methods", default="fast,optimal")
+    parser.add_argument(
+        "--prune-lps",
+        type=lambda v: v if v == "auto" else int(v),
+        default="auto",
+        help="the fast method's pruning LP budget: auto (the default) or a number",
+    )
     parser.add_argument("--peers", action="store_true")
     parser.add_argument(
         "--zeros",
@@ -255,7 +300,9 @@ def main() -> None:
     args = parser.parse_args()
 
     without = frozenset(d for d in args.without.split(",") if d)
-    table, plain = build_table(args.people, args.bodies, args.seed, without)
+    table, plain = build_table(
+        args.people, args.bodies, args.seed, without, args.nested
+    )
     linked = LinkedSet([table])
     data = yaml.safe_load((default_policy_dir() / "wres-wales.yaml").read_text())
     data["disclosure"]["primary"]["zeros"] = args.zeros
@@ -268,7 +315,7 @@ def main() -> None:
         f"{len(problem.relations)} relations; policy wres-wales (threshold 10, width 3), zeros {args.zeros}"
     )
     runs = [
-        run_ours(problem, m, args.cap, args.optimal_limit)
+        run_ours(problem, m, args.cap, args.optimal_limit, args.prune_lps)
         for m in args.methods.split(",")
     ]
     if args.peers:
