@@ -147,8 +147,23 @@ def test_the_pruning_pool_proves_what_its_tables_prove(
     p = problem_for(linked)
     system = build_system(p)
     hidden, changes = protect_fast(p, system, None, lp_budget=None)
-    pool = _Pool(p, changes)
+    half = len(changes) // 2
+    pool = _Pool(p, changes[:half])
+    pool.add(changes[half:])
     for _ in range(4):
         ids = sorted(rng.sample(range(len(changes)), rng.randint(0, len(changes))))
         expected = _proven_by(p, [changes[i] for i in ids], hidden)
         assert pool.proves(ids, hidden) == expected
+    # as pruning uses it: publishing a cell drops the tables that move it, and the
+    # extremes the pool keeps must follow
+    for _ in range(3):
+        if not pool.touch:
+            break
+        pool.drop(rng.choice(sorted(pool.touch)))
+        offered = rng.choice(range(p.size))
+        kept = pool.kept(offered)
+        expected = _proven_by(p, pool.tables(kept), hidden)
+        assert pool.proves(kept, hidden) == expected
+        live = [i for i, c in enumerate(pool.changes) if c is not None]
+        assert pool.proves(live, hidden) == _proven_by(p, pool.tables(live), hidden)
+        pool.add(changes[: rng.randint(0, 2)])  # tables found again are added anew
