@@ -53,6 +53,7 @@ from governance.release_verify import (
     PUBLIC_KEY_NAME,
     RELEASE_FORMAT,
     SIGNATURE_NAME,
+    UNCOMMITTED_NAME,
     ReleaseProblem,
     ReleaseVerification,
     artefact_path_problem,
@@ -75,8 +76,10 @@ __all__ = [
     "ReleaseManifest",
     "ReleaseProblem",
     "ReleaseVerification",
+    "mark_uncommitted",
     "move_release",
     "render_release",
+    "settle_release",
     "stage_release",
     "verify_release",
     "write_release",
@@ -88,7 +91,7 @@ EVIDENCE_NAME = "evidence.json"
 TABLES_DIR = "tables"
 GENERATED = frozenset(
     {MANIFEST_NAME, SIGNATURE_NAME, PUBLIC_KEY_NAME, WORKBOOK_NAME, DATA_NAME}
-    | {EVIDENCE_NAME}
+    | {EVIDENCE_NAME, UNCOMMITTED_NAME}
 )
 
 _TABLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -434,6 +437,33 @@ def move_release(staging: Path, target: Path) -> None:
             raise ConflictError(f"{target}: exists and is not empty") from None
         raise
     _fsync_directory(target.parent)
+
+
+_UNCOMMITTED_TEXT = (
+    b"An export wrote this release directory and has not recorded it in the store.\n"
+    b"It is not a release until the store lists it (wresgov request show), and\n"
+    b"wresgov release verify fails while this file is here. wresgov removes it once\n"
+    b"the release is committed; if the store does not list the release, the export\n"
+    b"was interrupted and the directory can be deleted.\n"
+)
+
+
+def mark_uncommitted(staging: Path) -> None:
+    """Put the ``UNCOMMITTED`` marker into a staged release.
+
+    A service export moves the directory into place inside its transaction and
+    removes the marker (:func:`settle_release`) after the commit, so a process
+    killed between the two leaves a directory that fails verification rather than a
+    valid, signed release the store and the audit log know nothing of.
+    """
+    _write_file(staging / UNCOMMITTED_NAME, _UNCOMMITTED_TEXT)
+    _fsync_directory(staging)
+
+
+def settle_release(target: Path) -> None:
+    """Remove the ``UNCOMMITTED`` marker once the store has recorded the release."""
+    (target / UNCOMMITTED_NAME).unlink()
+    _fsync_directory(target)
 
 
 def _write_files(staging: Path, files: Mapping[str, bytes]) -> None:

@@ -10,7 +10,10 @@ like any other (hashed, never trusted). It checks, and reports every failure fou
   ``manifest.json`` itself records;
 - ``manifest.json`` is a release manifest whose artefact paths are safe;
 - every listed artefact is a regular file (never followed through a symbolic link)
-  with the listed size and SHA-256, and no other file or directory is present.
+  with the listed size and SHA-256, and no other file or directory is present;
+- the directory holds no ``UNCOMMITTED`` marker: a service export writes one and
+  removes it only after the store has recorded the release, so a directory left by
+  an export that was killed before its commit never verifies.
 
 Pure apart from reading the directory it is given; never writes, prints or logs.
 Problems name artefact paths, never file contents.
@@ -37,6 +40,8 @@ SIGNATURE_NAME: Final = "manifest.sig"
 PUBLIC_KEY_NAME: Final = "release-key.pub"
 SIGNATURE_ALGORITHM: Final = "ed25519"
 UNLISTED: Final = frozenset({MANIFEST_NAME, SIGNATURE_NAME})
+UNCOMMITTED_NAME: Final = "UNCOMMITTED"
+"""Present while the store has not recorded the release (see ``release.py``)."""
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _KEY_ID = re.compile(r"[0-9a-f]{8}")
@@ -53,6 +58,7 @@ ProblemKind = Literal[
     "signature_invalid",
     "untrusted_key",
     "unreadable",
+    "uncommitted",
 ]
 
 
@@ -250,7 +256,7 @@ def _parse_manifest(data: bytes) -> tuple[dict[str, object], list[_Listed]]:
         problem = artefact_path_problem(path)
         if problem is not None or not isinstance(path, str):
             raise ValueError(f"artefact {number}: path {problem}")
-        if path in UNLISTED or path in seen:
+        if path in UNLISTED or path == UNCOMMITTED_NAME or path in seen:
             raise ValueError(f"artefact {number}: path is reserved or listed twice")
         if type(size) is not int or size < 0:
             raise ValueError(f"artefact {number}: size is not a whole number")
@@ -334,6 +340,15 @@ def _verify(
         ReleaseProblem("unlisted_file", p, "is a directory the manifest does not list")
         for p in empty
     ]
+    if UNCOMMITTED_NAME in files:
+        problems.append(
+            ReleaseProblem(
+                "uncommitted",
+                UNCOMMITTED_NAME,
+                "the export that wrote this directory did not commit it: it is a"
+                " release only if the store lists it",
+            )
+        )
     for name in (MANIFEST_NAME, SIGNATURE_NAME):
         if name not in files and name not in odd:
             problems.append(ReleaseProblem("missing_file", name, "is missing"))
@@ -404,7 +419,7 @@ def _check_artefacts(
                     "has a SHA-256 other than the manifest's",
                 )
             )
-    expected = {item.path for item in listed} | UNLISTED
+    expected = {item.path for item in listed} | UNLISTED | {UNCOMMITTED_NAME}
     problems += [
         ReleaseProblem("unlisted_file", path, "is not listed in the manifest")
         for path in sorted(files - expected)

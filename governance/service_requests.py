@@ -34,6 +34,7 @@ from governance.errors import (
     InvalidTransitionError,
     NotFoundError,
     PolicyError,
+    ReleaseError,
     TableError,
 )
 from governance.indicators import load_catalogue
@@ -49,7 +50,9 @@ from governance.release import (
     IndicatorSheet,
     ReleaseInfo,
     ReleaseManifest,
+    mark_uncommitted,
     move_release,
+    settle_release,
     stage_release,
     write_release,
 )
@@ -543,8 +546,9 @@ class RequestActions(AuditActions):
         rendered and written beside ``directory`` without holding the request's
         lock; the request is locked, checked again (still approved by the same
         standing officers, on the same tables), the release recorded, and the
-        directory moved into place just before the commit. A failure anywhere
-        leaves the store and ``directory`` as they were.
+        directory moved into place just before the commit, holding an
+        ``UNCOMMITTED`` marker removed after it. A failure anywhere leaves the
+        store and ``directory`` as they were.
 
         Raises:
             AccessDeniedError: not the requester, or a revoked release.
@@ -553,6 +557,8 @@ class RequestActions(AuditActions):
             DisclosureError: the recomputed tables differ from the approved ones,
                 or the request changed while the release was written.
             ConflictError: ``directory`` exists and is not empty.
+            ReleaseError: the release was recorded but its ``UNCOMMITTED`` marker
+                could not be removed (the directory fails verification until it is).
         """
         key = self.signing_key("release")
         policy = self.release_policy()
@@ -601,6 +607,9 @@ class RequestActions(AuditActions):
             manifest = self._write_release(
                 staging, record, outcome.cleared, info, key, extra_files
             )
+            # fails verification until the commit: a process killed after the move
+            # leaves no valid release that the store does not list
+            mark_uncommitted(staging)
             with self.store.transaction() as tx:
                 current = self._load(tx, request_id)
                 self._check_unchanged(tx, current, outcome, info)
@@ -638,6 +647,15 @@ class RequestActions(AuditActions):
             # the store rolled back: the release must not outlive it
             shutil.rmtree(directory if moved else staging, ignore_errors=True)
             raise
+        try:
+            settle_release(directory)
+        except OSError as exc:
+            self._checkpoint(SYSTEM_ACTOR)
+            raise ReleaseError(
+                f"release {release_id} is recorded, but {directory} still holds"
+                f" UNCOMMITTED ({exc.strerror or 'not removed'}): delete that file,"
+                " then verify the release"
+            ) from None
         self._checkpoint(SYSTEM_ACTOR)
         return release
 

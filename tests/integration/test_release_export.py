@@ -22,6 +22,7 @@ from governance import service_requests
 from governance.access import Subject
 from governance.errors import ConfigError, DisclosureError, InvalidTransitionError
 from governance.models import AuditQuery
+from governance.release_verify import UNCOMMITTED_NAME, verify_release
 from governance.service import RequestInfo, Service
 from governance.storage.sql import SqlTransaction
 from tests.api_support import PURPOSE, SPEC
@@ -159,6 +160,31 @@ def test_reports_are_rendered_without_holding_the_lock(
     service.export_release(service.caller_for("analyst-1"), approved.id, tmp_path / "o")
     assert seen == [False]
     assert (tmp_path / "o" / "manifest.json").is_file()
+    assert not (tmp_path / "o" / UNCOMMITTED_NAME).exists()  # removed on commit
+    release_key = service.signing_key("release").public_key
+    assert verify_release(tmp_path / "o", [release_key]).ok
+
+
+def test_a_release_killed_before_its_commit_does_not_verify(
+    service: Service,
+    approved: RequestInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # A process killed between moving the directory into place and the commit
+    # runs no clean-up: the commit fails and the directory is not removed.
+    Transactions(service, monkeypatch).fail_commit_after = "add_release"
+    monkeypatch.setattr(service_requests.shutil, "rmtree", lambda *a, **k: None)
+    out = tmp_path / "releases" / "R1"
+    with pytest.raises(ConfigError):
+        service.export_release(service.caller_for("analyst-1"), approved.id, out)
+    monkeypatch.undo()
+    with service.store.transaction() as tx:
+        assert tx.releases_of(approved.id) == []  # the store does not list it
+    release_key = service.signing_key("release").public_key
+    result = verify_release(out, [release_key])
+    assert [p.kind for p in result.problems] == ["uncommitted"]
+    assert not result.ok
 
 
 def _disk_full(*args: Any, **kwargs: Any) -> Any:

@@ -264,6 +264,7 @@ def test_extra_files_are_written_listed_and_checked(tmp_path: Path) -> None:
         ("tables/staff_by_grade.csv", "clashes"),
         ("tables", "directory"),
         ("manifest.sig", "clashes"),
+        ("UNCOMMITTED", "clashes"),
     ],
 )
 def test_unsafe_extra_paths_are_refused_and_nothing_is_written(

@@ -13,6 +13,7 @@ import pytest
 from audit.keys import SigningKey
 from governance.release import MANIFEST_NAME, SIGNATURE_NAME, write_release
 from governance.release_verify import (
+    UNCOMMITTED_NAME,
     ManifestSignature,
     canonical_json,
     sign_manifest,
@@ -126,6 +127,17 @@ def test_deleting_any_file_fails(release: Path, tmp_path: Path) -> None:
 def test_an_added_file_fails(release: Path, name: str) -> None:
     (release / name).write_bytes(b"x")
     assert kinds(release) == ["unlisted_file"]
+
+
+def test_a_release_whose_export_did_not_commit_fails(release: Path) -> None:
+    # what a service export leaves if it is killed between moving the directory
+    # into place and committing the release to the store
+    (release / UNCOMMITTED_NAME).write_bytes(b"not recorded")
+    result = verify_release(release, [KEY.public_key])
+    assert [(p.kind, p.path) for p in result.problems] == [
+        ("uncommitted", UNCOMMITTED_NAME)
+    ]
+    assert not result.ok
 
 
 def test_an_added_empty_directory_fails(release: Path) -> None:
@@ -243,6 +255,12 @@ def test_a_signed_manifest_with_an_unsafe_path_is_refused_unread(
         (
             lambda m: m["artefacts"].append(
                 {"path": MANIFEST_NAME, "size": 1, "sha256": "0" * 64}
+            ),
+            "reserved",
+        ),
+        (
+            lambda m: m["artefacts"].append(
+                {"path": UNCOMMITTED_NAME, "size": 1, "sha256": "0" * 64}
             ),
             "reserved",
         ),
