@@ -22,10 +22,11 @@ from governance.sdc.clear import build_problem
 from governance.sdc.leaflp import Change
 from governance.sdc.linear import build_system
 from governance.sdc.linked import LinkedSet
+from governance.sdc.pool import WitnessPool
 from governance.sdc.primary import find_primary
 from governance.sdc.problem import ProtectionProblem
 from governance.sdc.suppress import protect
-from governance.sdc.suppress_fast import _Pool, protect_fast
+from governance.sdc.suppress_fast import protect_fast
 from tests.property.test_sdc_pipeline import linked_sets, policy
 from tests.unit.test_sdc_attack import grid
 
@@ -148,7 +149,7 @@ def test_the_pruning_pool_proves_what_its_tables_prove(
     system = build_system(p)
     hidden, changes = protect_fast(p, system, None, lp_budget=None)
     half = len(changes) // 2
-    pool = _Pool(p, changes[:half])
+    pool = WitnessPool(p, changes[:half])
     pool.add(changes[half:])
     for _ in range(4):
         ids = sorted(rng.sample(range(len(changes)), rng.randint(0, len(changes))))
