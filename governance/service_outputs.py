@@ -35,7 +35,8 @@ from governance.sdc.check import CheckResult, check_table
 from governance.sdc.policy import list_policies, load_policy
 from governance.sdc.structure import parse_structure
 from governance.sdc.tidy import parse_tidy_csv
-from governance.service_requests import RequestActions, recorded_view
+from governance.service_releases import ReleaseActions
+from governance.service_requests import recorded_view
 from governance.tablespec import TableSpec
 from governance.verified_files import VerifiedFiles
 from governance.workflow import check_release_access
@@ -119,7 +120,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class OutputActions(RequestActions):
+class OutputActions(ReleaseActions):
     """Reads for downstream tools: catalogue, policies, releases, checks."""
 
     # -- metadata ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from governance import service_requests
+from governance import service_releases
 from governance.access import Subject
 from governance.errors import ConfigError, DisclosureError, InvalidTransitionError
 from governance.models import AuditQuery
@@ -149,14 +149,14 @@ def test_reports_are_rendered_without_holding_the_lock(
     tmp_path: Path,
 ) -> None:
     watch = Transactions(service, monkeypatch)
-    real_write = service_requests.write_release
+    real_write = service_releases.write_release
     seen: list[bool] = []
 
     def write_release(*args: Any, **kwargs: Any) -> Any:
         seen.append(watch.open)
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(service_requests, "write_release", write_release)
+    monkeypatch.setattr(service_releases, "write_release", write_release)
     service.export_release(service.caller_for("analyst-1"), approved.id, tmp_path / "o")
     assert seen == [False]
     assert (tmp_path / "o" / "manifest.json").is_file()
@@ -174,7 +174,7 @@ def test_a_release_killed_before_its_commit_does_not_verify(
     # A process killed between moving the directory into place and the commit
     # runs no clean-up: the commit fails and the directory is not removed.
     Transactions(service, monkeypatch).fail_commit_after = "add_release"
-    monkeypatch.setattr(service_requests.shutil, "rmtree", lambda *a, **k: None)
+    monkeypatch.setattr(service_releases.shutil, "rmtree", lambda *a, **k: None)
     out = tmp_path / "releases" / "R1"
     with pytest.raises(ConfigError):
         service.export_release(service.caller_for("analyst-1"), approved.id, out)
@@ -205,7 +205,7 @@ def test_a_failed_release_leaves_the_store_and_the_directory_as_they_were(
         Transactions(service, monkeypatch).fail_commit_after = "add_release"
         expected = ConfigError
     else:
-        monkeypatch.setattr(service_requests, "write_release", _disk_full)
+        monkeypatch.setattr(service_releases, "write_release", _disk_full)
     parent = tmp_path / "releases"
     with pytest.raises(expected):
         service.export_release(
