@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -17,8 +19,8 @@ THRESHOLD = 10
 
 
 def make_problem(
-    values: list[float] | np.ndarray,
-    relations: list[tuple[int, tuple[int, ...]]],
+    values: Sequence[float] | np.ndarray,
+    relations: Sequence[tuple[int, tuple[int, ...]]],
     *,
     protection: float = 3.0,
     zeros_small: bool = False,
