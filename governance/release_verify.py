@@ -345,8 +345,8 @@ def _verify(
             ReleaseProblem(
                 "uncommitted",
                 UNCOMMITTED_NAME,
-                "the export that wrote this directory did not commit it: it is a"
-                " release only if the store lists it",
+                "the export that wrote this directory had not committed it: it is"
+                " a release only if the store lists it",
             )
         )
     for name in (MANIFEST_NAME, SIGNATURE_NAME):
