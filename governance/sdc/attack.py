@@ -45,6 +45,10 @@ from governance.sdc.problem import BoolArray, FloatArray, ProtectionProblem
 #: Below this many hidden cells the audit bounds them all with one set of models
 #: (a second share would mostly repeat the first one's seed LPs).
 PARALLEL_FROM = 200
+#: ``find_unsafe`` deals its cells into shares only when some component has this
+#: many hidden cells: smaller LPs are quick, and two sets of models then cost more
+#: (seed LPs twice, each share with fewer witnesses) than the threads save.
+PARALLEL_COMPONENT_FROM = 2_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,6 +217,8 @@ class Bounder:
         """Tables found feasible for this pattern, as changes from the true one."""
         self.undecided: int | None = None
         """A cell ``find_unsafe`` left undecided when its LP budget ran out."""
+        self.other_lps = 0
+        """LPs solved for this pattern by other shares' bounders."""
         self._absorbed = 0
         if not self.reference:
             self.wmin[hidden] = np.inf
@@ -233,7 +239,7 @@ class Bounder:
     @property
     def lp_solves(self) -> int:
         extra = self.solver.lp_solves if self.solver is not None else 0
-        return self.intruder.lp_solves + extra
+        return self.intruder.lp_solves + extra + self.other_lps
 
     def bound(self, cell: int, side: int) -> float:
         """Exact minimum (side=-1) or maximum (side=+1) of a hidden cell."""
@@ -250,12 +256,12 @@ class Bounder:
             found = self.solver.bound(cell, side, outer=abs(outer - value))
             if found.status is Status.OPTIMAL:
                 self.found.append(found.change)
-                self._absorb()
+                self.absorb()
                 return value + found.value
             if found.status is Status.UNBOUNDED:
                 return float(np.inf) if side > 0 else float(it.lower[cell])
         bound = it.bound(cell, side)
-        self._absorb()
+        self.absorb()
         return bound
 
     def _witness(self, change: Change) -> None:
@@ -263,7 +269,7 @@ class Bounder:
         np.maximum.at(self.wmax, change.cells, moved)
         np.minimum.at(self.wmin, change.cells, moved)
 
-    def _absorb(self) -> None:
+    def absorb(self) -> None:
         """Take every table found since the last call as a witness."""
         for change in self.found[self._absorbed :]:
             self._witness(change)
@@ -451,6 +457,7 @@ def find_unsafe(
     stop_early: bool = False,
     outer: tuple[FloatArray, FloatArray] | None = None,
     max_lps: int | None = None,
+    shares: int | None = None,
 ) -> tuple[list[int], Bounder]:
     """Return the audit's unsafe primary cells, solving as few LPs as possible.
 
@@ -464,32 +471,77 @@ def find_unsafe(
     A cell is proven safe as soon as the tables seen so far (witnesses) spread it
     as wide as required, so on a well-protected pattern most primary cells need no
     LP of their own. Also returns the ``Bounder``, whose models stay warm for
-    certificates.
+    certificates, and whose ``found`` holds every table found.
 
     ``max_lps`` caps the LPs solved: the first cell that would need one more is
     left undecided (``Bounder.undecided``), the search ends there, and the verdict
     is then incomplete. Callers that pass it must treat an undecided cell as a
     refusal.
+
+    A whole check (neither ``stop_early``, ``first`` nor ``max_lps``) with at least
+    ``PARALLEL_FROM`` cells left to examine, in a component of at least
+    ``PARALLEL_COMPONENT_FROM`` hidden cells, deals them into ``shares`` (default
+    ``highs.SHARES``) fixed, contiguous runs of the audit order, each examined with
+    its own intruder models on up to two threads, as ``audit`` does. The verdict is
+    the same; the LP count and the tables found depend on the shares, never on the
+    machine.
     """
     system = system if system is not None else build_system(problem)
     bounder = Bounder(problem, system, hidden, leaves, witnesses, outer)
     intruder = bounder.intruder
-    tol = bounder.tol
-    width, reach_up, reach_down = problem.protection_targets()
+    targets = problem.protection_targets()
     unsafe: list[int] = [int(c) for c in np.flatnonzero(problem.primary & ~hidden)]
     if unsafe and stop_early:
         return unsafe, bounder
     # witnesses only accumulate, so a cell they prove now stays proven
-    proven = bounder.proven_all(width, reach_up, reach_down)
-    for cell in _first_then_rest(first, _audit_order(intruder)):
-        if not problem.primary[cell] or not hidden[cell]:
-            continue
+    proven = bounder.proven_all(*targets)
+    order = [
+        cell
+        for cell in _first_then_rest(first, _audit_order(intruder))
+        if problem.primary[cell] and hidden[cell]
+    ]
+    todo = [cell for cell in order if intruder.pinned[cell] or not proven[cell]]
+    whole = not (stop_early or first or max_lps is not None or leaves is not None)
+    if shares is None:
+        one_each = {int(intruder.component[cell]): cell for cell in todo}.values()
+        largest = max((intruder.component_size(c) for c in one_each), default=0)
+        large = len(todo) >= PARALLEL_FROM and largest >= PARALLEL_COMPONENT_FROM
+        shares = SHARES if large else 1
+    if not whole or shares <= 1:
+        unsafe += _examine(bounder, todo, targets, stop_early, max_lps)
+        return sorted(unsafe), bounder
+    others = [
+        Bounder(problem, system, hidden, None, witnesses, outer)
+        for _ in range(shares - 1)
+    ]
+    bounders = [bounder, *others]
+    parts = [_share(todo, k, shares) for k in range(shares)]
+    found = run_shares(
+        lambda k: _examine(bounders[k], parts[k], targets, False, None), shares
+    )
+    for other in others:  # every table found is one for this pattern
+        bounder.found.extend(other.found)
+        bounder.other_lps += other.lp_solves
+    bounder.absorb()
+    return sorted(unsafe + [cell for part in found for cell in part]), bounder
+
+
+def _examine(
+    bounder: Bounder,
+    cells: Sequence[int],
+    targets: tuple[FloatArray, FloatArray, FloatArray],
+    stop_early: bool,
+    max_lps: int | None,
+) -> list[int]:
+    """The unsafe cells among ``cells`` (hidden primary cells), in order."""
+    problem, intruder, tol = bounder.problem, bounder.intruder, bounder.tol
+    width, reach_up, reach_down = targets
+    unsafe: list[int] = []
+    for cell in cells:
         if unsafe and stop_early:
             break
         if intruder.pinned[cell]:
             unsafe.append(cell)
-            continue
-        if proven[cell]:
             continue
         args = (float(width[cell]), float(reach_up[cell]), float(reach_down[cell]))
         if bounder.proven_safe(cell, *args):
@@ -507,7 +559,7 @@ def find_unsafe(
         lower[cell], upper[cell] = lo[0], hi[0]
         if judge(problem, one, lower, upper, 1e-9 if problem.integral else tol)[cell]:
             unsafe.append(cell)
-    return sorted(unsafe), bounder
+    return unsafe
 
 
 def _first_then_rest(first: Sequence[int], rest: list[int]) -> list[int]:

@@ -214,6 +214,13 @@ class Intruder:
         }
         self._parts: dict[int, tuple[IntArray, IntArray, IntArray]] = {}
 
+    def component_size(self, cell: int) -> int:
+        """How many unknown hidden cells share ``cell``'s component (its LP's
+        columns); 0 for a cell that is not unknown."""
+        if not self.unknown[cell]:
+            return 0
+        return int(self._comp_cells[int(self.component[cell])].shape[0])
+
     def _link(self) -> None:
         """Tie hidden cells that an equality row with two unknowns relates.
 

@@ -118,6 +118,33 @@ def test_the_audit_s_intervals_do_not_depend_on_its_threads(
     assert np.array_equal(one.upper, two.upper, equal_nan=True)
 
 
+@SLOW
+@given(linked_sets(), st.randoms(use_true_random=False))
+def test_find_unsafe_s_verdict_does_not_depend_on_its_shares(
+    linked: LinkedSet, rng: random.Random
+) -> None:
+    p = problem_for(linked)
+    system = build_system(p)
+    # the primary cells and a random half of the candidates: often unsafe
+    hidden = p.primary | (
+        p.usable_candidates() & np.array([rng.random() < 0.5 for _ in range(p.size)])
+    )
+    one, _ = find_unsafe(p, hidden, system=system, shares=1)
+    two, bounder = find_unsafe(p, hidden, system=system, shares=2)
+    assert one == two == list(audit(p, hidden).unsafe)
+    # every table found, by either share, is one the intruder cannot rule out
+    tol = 1e-6 * max(1.0, float(np.abs(p.values).max()))
+    low, high = p.hidden_bounds(hidden)
+    for change in bounder.found:
+        assert hidden[change.cells].all()  # published cells keep their values
+        values = p.values.copy()
+        values[change.cells] += change.delta
+        assert np.all(values >= low - tol) and np.all(values <= high + tol)
+        act = system.activity(values)
+        assert np.all(act >= system.row_lower - tol)
+        assert np.all(act <= system.row_upper + tol)
+
+
 def _proven_by(p: ProtectionProblem, changes: list[Change], hidden: np.ndarray) -> bool:
     """Reference: every hidden small cell spread wide enough by ``changes`` and the
     true table, cell by cell."""
