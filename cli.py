@@ -1,33 +1,31 @@
 """The ``wresgov`` command line: parse, load settings, call the service, print.
 
-No domain logic lives here. Every ``GovernanceError`` becomes one line on stderr and
+This module is the entry point and holds the foundation commands (init, synth,
+ingest, demo, extracts, quarantine) and ``serve``; the other groups live in
+``commands/`` and are added to :func:`main` at the end. No domain logic lives here. Every ``GovernanceError`` becomes one line on stderr and
 its exit code, in one place (:class:`GovernanceGroup`); anything else is a bug.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from audit import read_verifier_keys
-from governance.access import Subject
-from governance.audit_report import entries_csv, entries_jsonl
-from governance.config import Settings, load_settings
+from commands.access import grant, principal
+from commands.audit_log import audit
+from commands.context import authenticate, open_service, settings_of
+from commands.releases import release, request
+from commands.tables import check_command, protect_command
+from governance.config import load_settings
 from governance.errors import GovernanceError
 from governance.extract_format import KINDS, Kind
 from governance.logging import configure as configure_logging
-from governance.models import AuditQuery
-from governance.release_verify import verify_release
-from governance.request_specs import pack_specs, read_table_specs
-from governance.service import IngestResult, RequestInfo, Service
+from governance.service import IngestResult
 
 
 class GovernanceGroup(click.Group):
@@ -39,12 +37,6 @@ class GovernanceGroup(click.Group):
         except GovernanceError as exc:
             click.echo(f"{type(exc).__name__}: {exc}", err=True)
             ctx.exit(exc.exit_code)
-
-
-def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.find_object(Settings)
-    assert settings is not None  # set by the group callback  # noqa: S101
-    return settings
 
 
 @click.group(
@@ -69,12 +61,6 @@ def main(ctx: click.Context, home: Path | None, token: str | None) -> None:
     configure_logging(renderer=settings.log_format, level=settings.log_level)
     ctx.obj = settings
     ctx.meta["wresgov.token"] = token
-
-
-def _caller(ctx: click.Context, service: Service) -> Subject:
-    """Authenticate the token given by --token or WRESGOV_TOKEN."""
-    token = ctx.find_root().meta.get("wresgov.token")
-    return service.authenticate(token)
 
 
 # --- foundation: init, synth, ingest, demo ------------------------------------------
@@ -143,12 +129,6 @@ def synth(out_dir: Path, seed: int, staff: int, period: int, dirty: float) -> No
         click.echo(f"  faults injected: {faults:,} (see <body>/faults.json)")
 
 
-def _service(ctx: click.Context) -> Service:
-    service = Service(_settings(ctx))
-    ctx.call_on_close(service.close)
-    return service
-
-
 class _RowProgress:
     """Row counts on stderr while a long ingest runs (only on a terminal)."""
 
@@ -179,7 +159,7 @@ def init(ctx: click.Context, admin: str) -> None:
     The first admin's token is printed once, alone on stdout, so a script can
     capture it; everything else goes to stderr.
     """
-    result = _service(ctx).init(admin)
+    result = open_service(ctx).init(admin)
     click.echo(
         f"store: {result.database} (schema version {result.schema_version})", err=True
     )
@@ -216,8 +196,8 @@ def ingest(
     """Validate, pseudonymise and store one ESR extract, all rows or none."""
     show = sys.stderr.isatty() if progress is None else progress
     meter = _RowProgress(file.name, show)
-    service = _service(ctx)
-    caller = _caller(ctx, service)
+    service = open_service(ctx)
+    caller = authenticate(ctx, service)
     try:
         result = service.ingest(
             caller, file, kind=kind, org=org, period=period, progress=meter
@@ -317,9 +297,9 @@ def demo(directory: Path | None, staff: int, seed: int, dirty: float) -> None:
 @click.pass_context
 def extracts(ctx: click.Context, org: str | None, period: int | None) -> None:
     """List ingested extracts: status, rows accepted and quarantined."""
-    service = _service(ctx)
+    service = open_service(ctx)
     rows = service.extracts(
-        _caller(ctx, service), org=org.upper() if org else None, period=period
+        authenticate(ctx, service), org=org.upper() if org else None, period=period
     )
     click.echo("id\torg\tperiod\tkind\tstatus\tread\taccepted\tquarantined\tingested")
     for info in rows:
@@ -337,466 +317,9 @@ def quarantine(ctx: click.Context, extract_id: int) -> None:
     """Print an extract's quarantine report as CSV (row, field, problem)."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["row", "field", "problem"])
-    service = _service(ctx)
-    for entry in service.quarantine(_caller(ctx, service), extract_id):
+    service = open_service(ctx)
+    for entry in service.quarantine(authenticate(ctx, service), extract_id):
         writer.writerow([entry.row, entry.field, entry.problem])
-
-
-# --- governance: principals, grants, the audit log ---------------------------------
-
-ROLE_NAMES = (
-    "admin",
-    "data_manager",
-    "analyst",
-    "ig_officer",
-    "publisher",
-    "downstream",
-)
-
-
-@main.group()
-def principal() -> None:
-    """Manage principals (admin): add, list, revoke."""
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _grant_options(command: F) -> F:
-    """NAME, --role, --org and --expires: what a grant is made of."""
-    for option in reversed(
-        [
-            click.argument("name"),
-            click.option("--role", type=click.Choice(ROLE_NAMES), required=True),
-            click.option(
-                "--org",
-                help="Body code the grant is limited to (data managers need one).",
-            ),
-            click.option(
-                "--expires",
-                type=click.DateTime(formats=["%Y-%m-%d"]),
-                help="Date (YYYY-MM-DD) from which the grant no longer works.",
-            ),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
-@principal.command("add")
-@_grant_options
-@click.pass_context
-def principal_add(
-    ctx: click.Context,
-    name: str,
-    role: str,
-    org: str | None,
-    expires: datetime | None,
-) -> None:
-    """Create principal NAME with one grant; print its token alone on stdout."""
-    service = _service(ctx)
-    token = service.add_principal(
-        _caller(ctx, service),
-        name,
-        role=role,
-        body=org,
-        expires=expires.date() if expires else None,
-    )
-    click.echo(f"principal {name!r} created; its token follows (shown once)", err=True)
-    click.echo(token)
-
-
-@principal.command("list")
-@click.pass_context
-def principal_list(ctx: click.Context) -> None:
-    """List principals and their grants (never tokens)."""
-    service = _service(ctx)
-    views = service.principals(_caller(ctx, service))
-    click.echo("principal\tactive\tgrant\trole\tbody\tfrom\tuntil\trevoked")
-    for view in views:
-        for grant in view.grants or ():
-            click.echo(
-                f"{view.principal.id}\t{'yes' if view.principal.active else 'no'}\t"
-                f"{grant.id}\t{grant.role}\t{grant.body or 'all Wales'}\t"
-                f"{grant.valid_from:%Y-%m-%d}\t"
-                f"{grant.valid_until.strftime('%Y-%m-%d') if grant.valid_until else '-'}\t"
-                f"{grant.revoked_at.strftime('%Y-%m-%d') if grant.revoked_at else '-'}"
-            )
-
-
-@principal.command("revoke")
-@click.argument("name")
-@click.pass_context
-def principal_revoke(ctx: click.Context, name: str) -> None:
-    """Deactivate principal NAME; its token stops working at once."""
-    service = _service(ctx)
-    service.revoke_principal(_caller(ctx, service), name)
-    click.echo(f"principal {name!r} revoked", err=True)
-
-
-@main.group()
-def grant() -> None:
-    """Manage grants (admin): add a role to a principal, revoke a grant."""
-
-
-@grant.command("add")
-@_grant_options
-@click.pass_context
-def grant_add(
-    ctx: click.Context,
-    name: str,
-    role: str,
-    org: str | None,
-    expires: datetime | None,
-) -> None:
-    """Grant ROLE to principal NAME; print the new grant's id."""
-    service = _service(ctx)
-    grant_id = service.add_grant(
-        _caller(ctx, service),
-        name,
-        role=role,
-        body=org,
-        expires=expires.date() if expires else None,
-    )
-    click.echo(grant_id)
-
-
-@grant.command("revoke")
-@click.argument("grant_id", type=int)
-@click.pass_context
-def grant_revoke(ctx: click.Context, grant_id: int) -> None:
-    """Revoke grant GRANT_ID from now on."""
-    service = _service(ctx)
-    service.revoke_grant(_caller(ctx, service), grant_id)
-    click.echo(f"grant {grant_id} revoked", err=True)
-
-
-@main.group()
-def audit() -> None:
-    """Read, verify and checkpoint the tamper-evident audit log (IG officers)."""
-
-
-@audit.command("verify")
-@click.option(
-    "--keys",
-    "trusted_keys",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Extra trusted checkpoint public keys, one per line.",
-)
-@click.pass_context
-def audit_verify(ctx: click.Context, trusted_keys: Path | None) -> None:
-    """Verify the chain and every checkpoint; exit 0 if intact, 1 if not.
-
-    Detects a changed, deleted, inserted or reordered entry, a tail cut before the
-    last checkpoint, and a checkpoint signed by another key; names the first bad
-    sequence number.
-    """
-    service = _service(ctx)
-    result = service.verify_audit(_caller(ctx, service), trusted_keys=trusted_keys)
-    click.echo(result.summary())
-    if not result.ok:
-        if result.first_bad_seq is not None:
-            click.echo(f"first bad entry: seq {result.first_bad_seq}")
-        for problem in result.report.problems[1:10]:
-            click.echo(f"  also: {problem}")
-        ctx.exit(1)
-
-
-@audit.command("report")
-@click.option("--since", help="From this time (ISO 8601, UTC), inclusive.")
-@click.option("--until", help="Up to this time (ISO 8601, UTC), exclusive.")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
-@click.pass_context
-def audit_report(
-    ctx: click.Context, since: str | None, until: str | None, output: str
-) -> None:
-    """Activity per principal and action, denials, and flags for review."""
-    service = _service(ctx)
-    report = service.audit_report(_caller(ctx, service), since=since, until=until)
-    if output == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "entries": report.entries,
-                    "from": report.first_time,
-                    "to": report.last_time,
-                    "activity": [vars(row) for row in report.activity],
-                    "flags": [vars(flag) for flag in report.flags],
-                },
-                indent=2,
-                sort_keys=True,
-            )
-        )
-        return
-    click.echo(
-        f"{report.entries:,} entries from {report.first_time} to {report.last_time}; "
-        f"{report.denials:,} denials; {len(report.flags)} flag(s)"
-    )
-    click.echo("\nprincipal\taction\tallowed\tdenied\terrors")
-    for row in report.activity:
-        click.echo(
-            f"{row.principal}\t{row.action}\t{row.allowed}\t{row.denied}\t{row.errors}"
-        )
-    if report.flags:
-        click.echo("\nflags (see docs/ig-officer-guide.md):")
-        for flag in report.flags:
-            click.echo(f"  {flag.describe()} [first at seq {flag.first_seq}]")
-
-
-@audit.command("checkpoint")
-@click.pass_context
-def audit_checkpoint(ctx: click.Context) -> None:
-    """Sign the chain head and write the checkpoint outside the store."""
-    service = _service(ctx)
-    result = service.checkpoint(_caller(ctx, service))
-    click.echo(f"checkpoint of {result.size} entries: {result.path}")
-
-
-@audit.command("log")
-@click.option("--principal", "principal_id", help="Only this principal.")
-@click.option("--role", help="Only entries made in this role.")
-@click.option("--action", help="Only this action, e.g. extract.ingest.")
-@click.option("--org", help="Only this body.")
-@click.option("--outcome", type=click.Choice(["allow", "deny", "ok", "error"]))
-@click.option("--request", "request_id", help="Only entries about this request.")
-@click.option("--since", help="From this time (ISO 8601, UTC), inclusive.")
-@click.option("--until", help="Up to this time (ISO 8601, UTC), exclusive.")
-@click.option("--limit", type=click.IntRange(min=1))
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
-@click.pass_context
-def audit_log(
-    ctx: click.Context,
-    principal_id: str | None,
-    role: str | None,
-    action: str | None,
-    org: str | None,
-    outcome: str | None,
-    request_id: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int | None,
-    output: str,
-) -> None:
-    """Print audit entries matching the filters (json: one entry per line)."""
-    service = _service(ctx)
-    query = AuditQuery.of(
-        principal=principal_id,
-        role=role,
-        action=action,
-        body=org,
-        outcome=outcome,
-        request=request_id,
-        since=since,
-        until=until,
-        limit=limit,
-    )
-    entries = service.audit_log(_caller(ctx, service), query)
-    if output == "json":
-        click.echo(entries_jsonl(entries), nl=False)
-        return
-    columns = ["seq", "time", "principal", "role", "action", "resource", "body",
-               "purpose", "outcome", "detail"]  # fmt: skip
-    if output == "csv":
-        click.echo(entries_csv(entries), nl=False)
-        return
-    click.echo("\t".join(columns))
-    for entry in entries:
-        click.echo("\t".join(str(getattr(entry, name) or "-") for name in columns))
-
-
-# --- the release workflow: requests and releases -------------------------------------
-
-
-def _print_request(info: RequestInfo, *, evidence: bool = False) -> None:
-    record = info.record
-    click.echo(f"request {record.id}: {record.state}")
-    click.echo(f"  requester: {record.requester}")
-    click.echo(f"  purpose:   {record.purpose}")
-    click.echo(f"  scope:     {record.body or 'all Wales'}, period {record.period}")
-    click.echo(f"  tables:    {', '.join(spec.name for spec in info.specs)}")
-    if record.evidence:
-        click.echo(f"  checks:    {record.evidence}")
-    if record.approvals:
-        approvers = ", ".join(
-            f"{p} ({at:%Y-%m-%d %H:%M}{', lapsed' if p in info.lapsed else ''})"
-            for p, at in record.approvals
-        )
-        click.echo(f"  approvals: {approvers}")
-    for release in info.releases:
-        state = (
-            f"revoked {release.revoked_at:%Y-%m-%d}" if release.revoked_at else "live"
-        )
-        click.echo(f"  release:   {release.id} in {release.directory} ({state})")
-    if evidence and info.evidence() is not None:
-        click.echo(json.dumps(info.evidence(), indent=2, sort_keys=True))
-
-
-@main.group()
-def request() -> None:
-    """Ask for cleared tables, and review requests (the release workflow)."""
-
-
-@request.command("create")
-@click.option("--purpose", required=True, help="Why the tables are needed (recorded).")
-@click.option(
-    "--period", type=int, required=True, help="WRES year (31 March snapshot)."
-)
-@click.option("--org", help="One body's tables (default: all Wales).")
-@click.option(
-    "--tables",
-    "tables_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="YAML or JSON list of table specifications (docs/release-workflow.md).",
-)
-@click.option("--pack", help="A named pack of indicator tables instead of --tables.")
-@click.option("--policy", "policy_id", default="wres-wales", show_default=True)
-@click.pass_context
-def request_create(
-    ctx: click.Context,
-    purpose: str,
-    period: int,
-    org: str | None,
-    tables_file: Path | None,
-    pack: str | None,
-    policy_id: str,
-) -> None:
-    """Draft a request; prints its id."""
-    service = _service(ctx)
-    if (tables_file is None) == (pack is None):
-        raise click.UsageError("give exactly one of --tables and --pack")
-    specs = (
-        read_table_specs(tables_file)
-        if tables_file is not None
-        else pack_specs(str(pack))
-    )
-    info = service.create_request(
-        _caller(ctx, service),
-        purpose=purpose,
-        period=period,
-        tables=specs,
-        body=org,
-        pack=pack,
-        policy_id=policy_id,
-    )
-    click.echo(info.id)
-
-
-def _request_step(name: str, method: str, help_text: str) -> None:
-    @request.command(name, help=help_text)
-    @click.argument("request_id", type=int)
-    @click.pass_context
-    def command(ctx: click.Context, request_id: int) -> None:
-        service = _service(ctx)
-        info = getattr(service, method)(_caller(ctx, service), request_id)
-        _print_request(info)
-
-
-_request_step("submit", "submit_request", "Submit REQUEST_ID; the checks run at once.")
-_request_step(
-    "approve", "approve_request", "Approve REQUEST_ID (IG officer, not the requester)."
-)
-_request_step("reject", "reject_request", "Reject REQUEST_ID for good (IG officer).")
-_request_step(
-    "return", "return_request", "Return REQUEST_ID to its author (IG officer)."
-)
-_request_step("withdraw", "withdraw_request", "Withdraw your request REQUEST_ID.")
-
-
-@request.command("show")
-@click.argument("request_id", type=int)
-@click.option("--evidence/--no-evidence", default=True, show_default=True)
-@click.pass_context
-def request_show(ctx: click.Context, request_id: int, evidence: bool) -> None:
-    """Show REQUEST_ID and the engine's evidence (never a hidden value)."""
-    service = _service(ctx)
-    _print_request(
-        service.show_request(_caller(ctx, service), request_id), evidence=evidence
-    )
-
-
-@request.command("list")
-@click.pass_context
-def request_list(ctx: click.Context) -> None:
-    """List requests: all of them for reviewers, your own otherwise."""
-    service = _service(ctx)
-    click.echo("id\tstate\tchecks\tapprovals\trequester\tscope\tperiod")
-    for info in service.list_requests(_caller(ctx, service)):
-        record = info.record
-        click.echo(
-            f"{record.id}\t{record.state}\t{record.evidence or '-'}\t"
-            f"{len(info.standing)}\t{record.requester}\t"
-            f"{record.body or 'Wales'}\t{record.period}"
-        )
-
-
-@main.group()
-def release() -> None:
-    """Export, revoke and verify signed releases."""
-
-
-@release.command("export")
-@click.argument("request_id", type=int)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="New directory for the release.",
-)
-@click.pass_context
-def release_export(ctx: click.Context, request_id: int, out: Path) -> None:
-    """Write the approved request's tables as a signed release in OUT."""
-    service = _service(ctx)
-    record = service.export_release(_caller(ctx, service), request_id, out)
-    click.echo(f"release {record.id} written to {record.directory}")
-    click.echo(f"manifest sha256 {record.manifest_sha256}")
-
-
-@release.command("revoke")
-@click.argument("request_id", type=int)
-@click.pass_context
-def release_revoke(ctx: click.Context, request_id: int) -> None:
-    """Revoke the release of REQUEST_ID (IG officer); it cannot be exported again."""
-    service = _service(ctx)
-    _print_request(service.revoke_release(_caller(ctx, service), request_id))
-
-
-@release.command("verify")
-@click.argument(
-    "directory", type=click.Path(file_okay=False, exists=True, path_type=Path)
-)
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Trusted release public key (default: this installation's release key).",
-)
-@click.pass_context
-def release_verify(ctx: click.Context, directory: Path, key_file: Path | None) -> None:
-    """Check a release's signature and every artefact's hash offline; exit 0 or 1."""
-    if key_file is not None:
-        keys = read_verifier_keys(key_file)
-    else:
-        keys = [_service(ctx).signing_key("release").public_key]
-    result = verify_release(directory, keys)
-    if result.ok:
-        click.echo(f"release verified: {directory}")
-        return
-    click.echo(f"release FAILED verification: {directory}")
-    for problem in result.problems[:20]:
-        click.echo(f"  {problem}")
-    ctx.exit(1)
 
 
 # --- the HTTP API -------------------------------------------------------------------
@@ -817,8 +340,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the HTTP API (docs/http-api.md) until interrupted."""
     import uvicorn  # imported here so that other commands do not load the server
 
-    settings = _settings(ctx)
-    _service(ctx).check_store()
+    settings = settings_of(ctx)
+    open_service(ctx).check_store()
     if workers > 1 and settings.resolved_database_url.startswith("sqlite"):
         raise click.UsageError("--workers above 1 needs a PostgreSQL store")
     common: dict[str, Any] = {
@@ -838,162 +361,18 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **common)
 
 
-# --- disclosure control: protect, check ----------------------------------------------
+# --- the command groups of commands/ ------------------------------------------------
 
-
-class _SdcProgress:
-    """Report long runs on stderr: each stage once, then every tenth of the way."""
-
-    def __init__(self) -> None:
-        self.last: dict[str, int] = {}
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        tenth = int(max(0.0, min(fraction, 1.0)) * 10)
-        if self.last.get(stage, -1) < tenth:
-            self.last[stage] = tenth
-            click.echo(f"{stage}: {tenth * 10}%", err=True)
-
-
-@main.command("protect")
-@click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--structure",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Structure file (YAML or JSON): dimensions, totals, hierarchies.",
-)
-@click.option(
-    "--policy",
-    "policy_ref",
-    default="wres-wales",
-    show_default=True,
-    help="Policy id (file stem) or path.",
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the cleared CSV.",
-)
-@click.option(
-    "--evidence",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the evidence JSON [default: OUT with .evidence.json].",
-)
-@click.option(
-    "--method",
-    type=click.Choice(["optimal", "fast", "auto"]),
-    help="Override the policy's secondary suppression method.",
-)
-@click.option(
-    "--magnitude",
-    metavar="COLUMN",
-    help="Protect this magnitude column (e.g. fte); 'count' is then contributors.",
-)
-@click.option(
-    "--decimals", type=click.IntRange(0, 6), help="Decimals shown for magnitudes."
-)
-@click.option(
-    "--percent-of",
-    "percent_of",
-    multiple=True,
-    metavar="DIMENSION",
-    help="Add a percent_DIMENSION column: each cell over its parent. Repeatable.",
-)
-@click.pass_context
-def protect_command(
-    ctx: click.Context,
-    table: Path,
-    structure: Path,
-    policy_ref: str,
-    out: Path,
-    evidence: Path | None,
-    method: str | None,
-    magnitude: str | None,
-    decimals: int | None,
-    percent_of: tuple[str, ...],
-) -> None:
-    """Protect TABLE (tidy CSV or XLSX) and write the cleared table and its evidence."""
-    # imported here so that other commands do not load numpy and HiGHS
-    from governance.errors import TableError
-    from governance.sdc.clear import apply, render_evidence
-    from governance.sdc.derived import percentages_of
-    from governance.sdc.linked import LinkedSet
-    from governance.sdc.policy import load_policy, method_name
-    from governance.sdc.structure import load_structure
-    from governance.sdc.tidy import load_table
-
-    settings = _settings(ctx)
-    policy = load_policy(policy_ref, policy_dir=settings.policy_dir)
-    dimensions = load_structure(structure)
-    loaded = load_table(table, dimensions, magnitude=magnitude, decimals=decimals)
-    for name in percent_of:
-        if name not in {d.name for d in dimensions}:
-            raise TableError(f"--percent-of: the structure has no dimension {name!r}")
-    derived = [r for name in percent_of for r in percentages_of(loaded, name)]
-    cleared = apply(
-        LinkedSet([loaded]),
-        policy,
-        derived=derived,
-        method=method_name(method),
-        progress=_SdcProgress(),
-    )
-    evidence = evidence or out.with_name(f"{out.stem}.evidence.json")
-    out.write_text(cleared.tables[0].render_csv(), encoding="utf-8")
-    evidence.write_text(render_evidence(cleared), encoding="utf-8")
-    ev = cleared.evidence
-    click.echo(
-        f"{out}: {len(cleared.tables[0].cells)} rows, {ev.primary} primary,"
-        f" {ev.secondary} secondary ({ev.method_used}); evidence {evidence};"
-        f" policy {ev.policy_id} sha256 {ev.policy_sha256[:16]}"
-    )
-
-
-@main.command("check")
-@click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--structure",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Structure file; inferred from total rows when left out.",
-)
-@click.option(
-    "--policy",
-    "policy_ref",
-    default="wres-wales",
-    show_default=True,
-    help="Policy id (file stem) or path.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "junit"]),
-    default="text",
-    show_default=True,
-)
-@click.pass_context
-def check_command(
-    ctx: click.Context, table: Path, structure: Path | None, policy_ref: str, fmt: str
-) -> None:
-    """Check TABLE before publication. Exit 0 safe, 1 unsafe, 2 unusable input."""
-    from governance.errors import UserError
-    from governance.sdc.check import check_table
-    from governance.sdc.check_report import render_json, render_junit, render_text
-    from governance.sdc.policy import load_policy
-    from governance.sdc.structure import load_structure
-    from governance.sdc.tidy import read_tidy
-
-    settings = _settings(ctx)
-    try:
-        policy = load_policy(policy_ref, policy_dir=settings.policy_dir)
-        dimensions = load_structure(structure) if structure is not None else None
-        result = check_table(read_tidy(table), policy, dimensions)
-    except UserError as exc:
-        click.echo(f"{type(exc).__name__}: {exc}", err=True)
-        ctx.exit(2)
-    render = {"text": render_text, "json": render_json, "junit": render_junit}
-    click.echo(render[fmt](result), nl=False)
-    ctx.exit(0 if result.safe else 1)
-
+for command in (
+    principal,
+    grant,
+    audit,
+    request,
+    release,
+    protect_command,
+    check_command,
+):
+    main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover - entry point is the console script
     sys.exit(main())

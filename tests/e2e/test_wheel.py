@@ -24,6 +24,7 @@ def test_wheel_contains_and_finds_policies(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in (
         "cli.py",
+        "commands/tables.py",
         "governance/_policies/ingest.yaml",
         "governance/_policies/access.yaml",
         "governance/data/reference.yaml",

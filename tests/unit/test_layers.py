@@ -56,6 +56,23 @@ def test_the_api_is_a_thin_layer_over_the_service() -> None:
         assert not any(m.startswith("governance.storage") for m in storage), relative
 
 
+def test_the_command_line_is_a_thin_layer_over_the_service() -> None:
+    paths = [ROOT / "cli.py", *(ROOT / "commands").rglob("*.py")]
+    assert len(paths) > 1
+    for path in paths:
+        roots = imported_roots(path)
+        relative = path.relative_to(ROOT)
+        assert not roots & {"sqlalchemy", "fastapi", "starlette", "faker"}, relative
+        modules = {
+            n.module
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(n, ast.ImportFrom) and n.module
+        }
+        assert not any(m.startswith("governance.storage") for m in modules), relative
+        if relative.parts[0] == "commands":
+            assert not roots & {"cli", "synthetic"}, relative
+
+
 def test_core_never_prints_or_exits() -> None:
     for path in (ROOT / "governance").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
