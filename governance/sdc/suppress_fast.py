@@ -225,6 +225,10 @@ def cover(
     return picked
 
 
+class RepairBudgetError(Exception):
+    """A capped repair needed more LPs than it was given."""
+
+
 def repair(
     problem: ProtectionProblem,
     system: ConstraintSystem,
@@ -234,12 +238,17 @@ def repair(
     *,
     witnesses: Sequence[Change] = (),
     progress: Progress | None = None,
+    max_lps: int | None = None,
 ) -> tuple[BoolArray, list[Change]]:
     """Phase 2: hide cells until the exact audit finds nothing unsafe.
 
     Returns the pattern and the tables found on the way (changes from the true
     table), every one feasible for that pattern: witnesses for what follows.
     ``witnesses`` are tables already known feasible for ``hidden``.
+
+    Raises:
+        RepairBudgetError: the exact checks and moves needed more than ``max_lps``
+            LPs in all (``None``: no cap).
     """
     hidden = hidden.copy()
     rounds = 0
@@ -248,10 +257,15 @@ def repair(
     # round's pattern is feasible for the next, so it stays a witness.
     pool: list[Change] = list(witnesses)
     movers: list[Mover] = []
+    spent = moved = 0  # LPs of the checks and moves; the movers' solves so far
     while True:
         unsafe, bounder = find_unsafe(
-            problem, hidden, system=system, leaves=leaves, witnesses=pool
-        )
+            problem, hidden, system=system, leaves=leaves, witnesses=pool,
+            max_lps=None if max_lps is None else max_lps - spent,
+        )  # fmt: skip
+        spent += bounder.lp_solves
+        if bounder.undecided is not None:
+            raise RepairBudgetError(spent)
         pool = [*pool, *bounder.found]
         if not unsafe:
             return hidden, pool
@@ -267,12 +281,19 @@ def repair(
         # Each share has its own model and widens its own cells; the shares are
         # fixed, so the result depends neither on timing nor on the machine's
         # cores. Each move stays feasible once the cells every share opens are
-        # hidden.
-        share = functools.partial(_share_moves, problem, bounder, movers, parts, hidden)
+        # hidden. Under a budget each share may solve an equal part of what is left.
+        each = None if max_lps is None else max((max_lps - spent) // count, 0)
+        share = functools.partial(
+            _share_moves, problem, bounder, movers, parts, hidden, each
+        )
         rounds_moves = run_shares(share, count)
+        spent += sum(m.solves for m in movers) - moved
+        moved = sum(m.solves for m in movers)
+        if any(not done for *_, done in rounds_moves):
+            raise RepairBudgetError(spent)
         widened = hidden.copy()
         stuck: list[int] = []
-        for opened, found, left in rounds_moves:
+        for opened, found, left, _ in rounds_moves:
             widened |= opened
             # Each move is a table the intruder cannot rule out once its opened
             # cells are hidden, so it stays a witness in every later round.
@@ -306,10 +327,11 @@ def _share_moves(
     movers: Sequence[Mover],
     parts: Sequence[Sequence[int]],
     hidden: BoolArray,
+    max_solves: int | None,
     k: int,
-) -> tuple[BoolArray, list[Change], list[int]]:
+) -> tuple[BoolArray, list[Change], list[int], bool]:
     """Share ``k`` of a repair round: its own model, its own cells."""
-    return _moves(problem, bounder, movers[k], parts[k], hidden)
+    return _moves(problem, bounder, movers[k], parts[k], hidden, max_solves)
 
 
 def _moves(
@@ -318,14 +340,19 @@ def _moves(
     mover: Mover,
     cells: Sequence[int],
     hidden: BoolArray,
-) -> tuple[BoolArray, list[Change], list[int]]:
+    max_solves: int | None = None,
+) -> tuple[BoolArray, list[Change], list[int], bool]:
     """Least-cost moves for each of ``cells`` in turn: the pattern they open, the
-    moves (witnesses), and the cells no move widens."""
+    moves (witnesses), the cells no move widens, and whether every cell was
+    examined before the mover's LPs reached ``max_solves``."""
     widened = hidden.copy()
     found: list[Change] = []
     stuck: list[int] = []
     seen = _Spread(problem, bounder)
+    first = mover.solves
     for cell in cells:
+        if max_solves is not None and mover.solves - first >= max_solves:
+            return widened, found, stuck, False
         if seen.proven_safe(cell):
             # a move made for an earlier cell spreads it already
             continue
@@ -342,7 +369,7 @@ def _moves(
         for m in moves:
             found.append(m.change)
             seen.add(m.change)
-    return widened, found, stuck
+    return widened, found, stuck, True
 
 
 def _protectable(problem: ProtectionProblem, mover: Mover, cell: int) -> bool:

@@ -1,0 +1,76 @@
+"""The optimal method's own steps: the master's pattern made safe, and the proof
+that an incumbent is optimal once it meets the master's lower bound."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from governance.sdc.attack import audit
+from governance.sdc.cuts import CutBuilder
+from governance.sdc.linear import build_system
+from governance.sdc.suppress import protect
+from governance.sdc.suppress_fast import RepairBudgetError, repair
+from governance.sdc.suppress_optimal import _least_cost, _repaired_and_pruned
+from tests.unit.test_sdc_attack import grid
+
+BODY = [[4, 20, 30, 25], [25, 12, 40, 3], [30, 18, 22, 27]]
+
+
+def test_the_master_s_pattern_is_made_safe_and_pruned() -> None:
+    p = grid(BODY)  # type: ignore[arg-type]
+    system = build_system(p)
+    pattern = p.primary.copy()  # the 4 and the 3, each alone in its row: unsafe
+    assert audit(p, pattern, system=system).unsafe
+    found = _repaired_and_pruned(p, system, None, pattern, CutBuilder(p, system), [])
+    assert found is not None
+    assert np.all(found[p.primary])
+    assert not audit(p, found, system=system).unsafe
+
+
+def test_a_safe_master_pattern_comes_back_safe_and_no_larger() -> None:
+    p = grid(BODY)  # type: ignore[arg-type]
+    system = build_system(p)
+    pattern = p.primary | p.usable_candidates()  # everything hidden: safe
+    found = _repaired_and_pruned(p, system, None, pattern, CutBuilder(p, system), [])
+    assert found is not None
+    assert np.all(found[p.primary]) and not np.any(found & ~pattern)
+    assert not audit(p, found, system=system).unsafe
+
+
+def test_whole_costs_round_the_master_s_bound_up() -> None:
+    p = grid(BODY)  # type: ignore[arg-type]
+    assert _least_cost(p, 4.2) == 5.0
+    assert _least_cost(p, 5.0 + 1e-9) == 5.0  # solver noise, not a sixth cell
+    weighted = dataclasses.replace(p, cost=np.full(p.size, 0.5))
+    assert _least_cost(weighted, 4.2) == 4.2
+
+
+def test_optimal_proves_what_it_returns_and_beats_or_equals_fast() -> None:
+    p = grid(BODY)  # type: ignore[arg-type]
+    fast = protect(p, "fast")
+    best = protect(p, "optimal", time_limit=30.0)
+    assert best.optimal
+    assert best.lower_bound == best.objective <= fast.objective
+    assert not audit(p, best.hidden).unsafe
+    assert np.array_equal(protect(p, "optimal", time_limit=30.0).hidden, best.hidden)
+
+
+def test_a_capped_repair_stops_when_its_lps_run_out() -> None:
+    p = grid(BODY)  # type: ignore[arg-type]
+    system = build_system(p)
+    builder = CutBuilder(p, system)
+    with pytest.raises(RepairBudgetError):  # the moves need LPs
+        repair(p, system, None, p.primary.copy(), builder, max_lps=0)
+    everything = p.primary | p.usable_candidates()
+    with pytest.raises(RepairBudgetError):  # so does proving this pattern safe
+        repair(p, system, None, everything, builder, max_lps=0)
+    assert (
+        _repaired_and_pruned(p, system, None, p.primary.copy(), builder, [], max_lps=0)
+        is None
+    )
+    capped, _ = repair(p, system, None, p.primary.copy(), builder, max_lps=10_000)
+    free, _ = repair(p, system, None, p.primary.copy(), builder)
+    assert np.array_equal(capped, free)
