@@ -75,9 +75,8 @@ def protect_optimal(
     builder = CutBuilder(problem, system)
     master = Master(problem)
     master.add(builder.relation_cuts())
-    cost = problem.cost
     best = incumbent.copy()
-    best_cost = float(cost[best & ~problem.primary].sum())
+    best_cost = _cost(problem, best)
     bump: dict[int, float] = {}
     proven = False
     lower_bound = 0.0
@@ -103,7 +102,7 @@ def protect_optimal(
         if progress is not None:
             progress("optimal", min(0.99, (time.perf_counter() - started) / time_limit))
         if not unsafe:
-            pattern_cost = float(cost[pattern & ~problem.primary].sum())
+            pattern_cost = _cost(problem, pattern)
             if pattern_cost < best_cost - 1e-9:
                 best, best_cost = pattern, pattern_cost
             if status is Status.OPTIMAL and not bump:
@@ -126,11 +125,10 @@ def protect_optimal(
                 problem, system, leaves, pattern, builder, bounder.found,
                 max_lps=bounder.lp_solves,
             )  # fmt: skip
-            found_cost = np.inf if found is None else _cost(problem, found)
-            if found is not None and found_cost < best_cost - 1e-9:
-                best, best_cost, gap = found, found_cost, 1
-            else:
+            if found is None or _cost(problem, found) >= best_cost - 1e-9:
                 gap *= 2
+            else:
+                best, best_cost, gap = found, _cost(problem, found), 1
             next_try = rounds + gap
         if not bump and best_cost <= _least_cost(problem, lower_bound) + 1e-9:
             proven = True  # no safe pattern costs less than the master's bound
