@@ -37,8 +37,9 @@ from governance.release import (
     write_release,
 )
 from governance.release_pack import indicator_sheets, pack_catalogue, render_reports
+from governance.request_checks import CheckOutcome
 from governance.sdc.pack import Cleared
-from governance.service_requests import CheckOutcome, RequestActions
+from governance.service_requests import RequestActions
 from governance.storage.base import Transaction
 from governance.workflow import check_transition
 

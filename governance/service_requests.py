@@ -7,11 +7,12 @@ protects every linked set and audits it, and the request moves to ``checked`` wi
 the evidence attached (``pass``, ``needs_review`` or ``fail``). IG officers who are
 not the requester approve (as many as ``policies/release.yaml`` requires); the
 service concludes; the requester exports the release
-(``governance.service_releases``). Every transition is the workflow table's (``governance.workflow``); every
-step is audited in its transaction.
+(``governance.service_releases``). Every transition is the workflow table's
+(``governance.workflow``); every step is audited in its transaction.
 
-Raw counts exist only inside ``_clear``: they go from the store straight into the
-engine, and only cleared tables and evidence (never a hidden value) come out.
+Raw counts exist only inside the checks (``governance.request_checks``): they go
+from the store straight into the engine, and only cleared tables and evidence
+(never a hidden value) come out.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -27,7 +28,6 @@ from audit import DetailValue, has_control
 from governance.access import Subject as Caller
 from governance.errors import (
     AccessDeniedError,
-    DisclosureError,
     InvalidTransitionError,
     NotFoundError,
     PolicyError,
@@ -41,18 +41,12 @@ from governance.models import (
     RequestRecord,
     RequestSummary,
 )
-from governance.release_pack import (
-    approved_patterns,
-    plan_pack,
-)
 from governance.release_policy import ReleasePolicy, load_release_policy
-from governance.sdc.clear import apply
-from governance.sdc.pack import Cleared, apply_pack, evidence_of
-from governance.sdc.policy import MethodName, Policy, load_policy
-from governance.sdc.table import Dimension, InputCell, Table
+from governance.request_checks import CheckOutcome, Evidence, clear_request
+from governance.sdc.policy import Policy, load_policy
 from governance.service_audit import AuditActions
 from governance.storage.base import Transaction
-from governance.tablespec import TableSpec, dimension_hierarchy
+from governance.tablespec import TableSpec
 from governance.workflow import (
     SYSTEM,
     Action,
@@ -64,19 +58,7 @@ from governance.workflow import (
 )
 
 DEFAULT_POLICY = "wres-wales"
-Evidence = Literal["pass", "needs_review", "fail"]
 _SPECS = TypeAdapter(list[TableSpec])
-#: Share of hidden cells above which an IG officer should look closely.
-REVIEW_HIDDEN_SHARE = 0.25
-#: A pack of several linked sets is cleared with the fast method: the policy's
-#: ``auto`` would run the optimal method (up to ``time_limit`` seconds) on every small
-#: set of the pack. Both are audited; the evidence records the method used.
-PACK_METHOD: MethodName = "fast"
-#: LPs each linked set's pruning may solve when a pack is cleared (the checks run
-#: while the analyst waits); past it, a complementary cell is published again only
-#: when the tables already found prove it safe to. Counted, not timed, so a pack is
-#: cleared the same way on any machine.
-PACK_PRUNE_LPS = 500
 #: The states in which a request's approvals count towards its release.
 _AWAITING_RELEASE = frozenset({"checked", "approved"})
 
@@ -109,15 +91,6 @@ class RequestInfo:
     def evidence(self) -> dict[str, Any] | None:
         raw = self.record.evidence_json
         return None if raw is None else dict(json.loads(raw))
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    evidence: Evidence
-    evidence_json: str
-    digest: str | None
-    cleared: Cleared | None
-    reasons: tuple[str, ...]
 
 
 class RequestActions(AuditActions):
@@ -508,107 +481,10 @@ class RequestActions(AuditActions):
         *,
         approved: bool = False,
     ) -> CheckOutcome:
-        """Count in the store, protect and audit with the engine: the checks.
-
-        The tables are grouped into linked sets by population
-        (:func:`governance.release_pack.plan_pack`). One linked set of a
-        specification file is cleared by :func:`governance.sdc.clear.apply` under
-        the policy's method; several, or the tables of a named pack, are a pack
-        (:func:`governance.sdc.pack.apply_pack`), cleared with the fast method and
-        audited as a whole (a named pack's tables can be many thousand cells, too
-        many for the optimal method's time limit while the analyst waits). A named
-        pack adds the catalogue's
-        percentages, rates and relative likelihoods. With ``approved`` (at export)
-        the hidden cells recorded in the request's evidence are audited again on
-        the current counts instead of being searched for afresh: what is released
-        is what was approved, or the digest differs and the request is checked
-        again.
-        """
+        """The checks of ``record`` (:func:`governance.request_checks.clear_request`)
+        under its disclosure policy."""
         policy = self.disclosure_policy(record.policy_id)
-        reasons: list[str] = []
-        cleared: Cleared
-        try:
-            scoped = [_scope(spec, record.body) for spec in specs]
-            counts = tx.aggregate_many(scoped, period=record.period)
-            counted = [
-                (spec, _table(one, leaves))
-                for spec, one, leaves in zip(specs, scoped, counts, strict=True)
-            ]
-            plan = plan_pack(
-                counted, catalogue=load_catalogue() if record.pack else None
-            )
-            patterns = (
-                approved_patterns(json.loads(record.evidence_json), plan.components)
-                if approved and record.evidence_json
-                else [None] * len(plan.components)
-            )
-            if len(plan.components) == 1 and not plan.cross and not record.pack:
-                only = plan.components[0]
-                cleared = apply(
-                    only.linked, policy, derived=only.derived, pattern=patterns[0]
-                )
-            else:
-                cleared = apply_pack(
-                    plan.components,
-                    policy,
-                    cross=plan.cross,
-                    subsets=plan.subsets,
-                    method=PACK_METHOD,
-                    prune_lps=PACK_PRUNE_LPS,
-                    patterns=patterns,
-                )
-        except (DisclosureError, TableError) as exc:
-            outcome = {
-                "outcome": "fail",
-                "reason": type(exc).__name__,
-                "message": str(exc),
-            }
-            return CheckOutcome(
-                "fail", json.dumps(outcome, sort_keys=True), None, None, (str(exc),)
-            )
-        evidence = evidence_of(cleared)
-        hidden = cleared.evidence.primary + cleared.evidence.secondary
-        cells = cleared.evidence.cells
-        if cells and hidden / cells > REVIEW_HIDDEN_SHARE:
-            reasons.append(f"{hidden / cells:.0%} of cells are hidden")
-        if any(spec.source == "board" for spec in specs):
-            reasons.append("board tables: small groups, check for a motivated intruder")
-        if record.body is not None:
-            reasons.append("one body's tables: check small teams and senior bands")
-        if plan.unlinked:
-            reasons.append(
-                "tables of a restricted population, not linked to the others: "
-                + ", ".join(plan.unlinked)
-            )
-        result: Evidence = "needs_review" if reasons else "pass"
-        digest = _digest([cleared.digest])
-        payload = {
-            "outcome": result,
-            "reasons": reasons,
-            "digest": digest,
-            "linked_sets": evidence.get("linked_sets", [evidence]),
-        }
-        if "whole_pack_audit" in evidence:
-            payload["whole_pack_audit"] = evidence["whole_pack_audit"]
-        return CheckOutcome(
-            result,
-            json.dumps(payload, sort_keys=True, default=str),
-            digest,
-            cleared,
-            tuple(reasons),
-        )
-
-
-def _scope(spec: TableSpec, body: str | None) -> TableSpec:
-    """Restrict a spec to one body when the request is for one body."""
-    if body is None:
-        return spec
-    filters = dict(spec.filters)
-    allowed = filters.get("body")
-    if allowed is not None and body not in allowed:
-        raise TableError(f"table {spec.name!r} is filtered to other bodies than {body}")
-    filters["body"] = (body,)
-    return spec.model_copy(update={"filters": filters})
+        return clear_request(tx, specs, record, policy, approved=approved)
 
 
 def recorded_view(request: RequestRecord | RequestSummary) -> RequestView:
@@ -630,25 +506,4 @@ def recorded_view(request: RequestRecord | RequestSummary) -> RequestView:
     )
 
 
-def _table(spec: TableSpec, counts: dict[tuple[str, ...], int]) -> Table:
-    dimensions = []
-    for name in spec.dimensions:
-        total, hierarchy = dimension_hierarchy(name, _reference(), spec.codes(name))
-        dimensions.append(Dimension(name, total, hierarchy))
-    cells = [InputCell(codes, float(count)) for codes, count in counts.items()]
-    return Table.from_cells(spec.name, dimensions, cells)  # counts, not magnitudes
-
-
-def _reference() -> Any:
-    from governance.reference import load_reference
-
-    return load_reference()
-
-
-def _digest(digests: Sequence[str]) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(list(digests)).encode()).hexdigest()
-
-
-__all__ = ["CheckOutcome", "RequestActions", "RequestInfo", "recorded_view"]
+__all__ = ["RequestActions", "RequestInfo", "recorded_view"]
