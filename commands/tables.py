@@ -23,6 +23,16 @@ class _SdcProgress:
             click.echo(f"{stage}: {tenth * 10}%", err=True)
 
 
+#: The disclosure policy both commands apply.
+_policy_option = click.option(
+    "--policy",
+    "policy_ref",
+    default="wres-wales",
+    show_default=True,
+    help="Policy id (file stem) or path.",
+)
+
+
 @click.command("protect")
 @click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -31,13 +41,7 @@ class _SdcProgress:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Structure file (YAML or JSON): dimensions, totals, hierarchies.",
 )
-@click.option(
-    "--policy",
-    "policy_ref",
-    default="wres-wales",
-    show_default=True,
-    help="Policy id (file stem) or path.",
-)
+@_policy_option
 @click.option(
     "--out",
     required=True,
@@ -125,13 +129,7 @@ def protect_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Structure file; inferred from total rows when left out.",
 )
-@click.option(
-    "--policy",
-    "policy_ref",
-    default="wres-wales",
-    show_default=True,
-    help="Policy id (file stem) or path.",
-)
+@_policy_option
 @click.option(
     "--format",
     "fmt",
