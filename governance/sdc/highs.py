@@ -190,6 +190,14 @@ class Model:
         n = int(values.shape[0])
         self._h.setSolution(n, _i32(np.arange(n)), _f64(values))
 
+    def basis(self) -> object:
+        """The last solve's basis, as an opaque value for ``set_basis``."""
+        return self._h.getBasis()
+
+    def set_basis(self, basis: object) -> None:
+        """Start the next solve from a basis ``basis()`` returned for this model."""
+        self._h.setBasis(basis)
+
     def clear_solution(self) -> None:
         """Forget the last solution and any start offered, keeping the model."""
         self._h.clearSolver()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from governance.sdc.attack import audit, find_unsafe
+from governance.sdc.attack import AuditResult, audit, find_unsafe
 from governance.sdc.intruder import Intruder
 from governance.sdc.linear import build_system
 from governance.sdc.local import propagate, propagate_with_reasons
@@ -431,6 +431,29 @@ def patterned(
     return p, p.primary | (p.usable_candidates() & np.array(mask[: p.size]))
 
 
+def audits_before_and_after(
+    p: ProtectionProblem,
+    hidden: np.ndarray,
+    monkeypatch: pytest.MonkeyPatch,
+    target: object,
+    name: str,
+    value: object,
+) -> tuple[AuditResult, AuditResult]:
+    """One pattern's audit (one share), then again with ``target.name = value``."""
+    before = audit(p, hidden, shares=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(target, name, value)
+        after = audit(p, hidden, shares=1)
+    return before, after
+
+
+def assert_same_intervals(first: AuditResult, second: AuditResult) -> None:
+    """Two audits of one pattern found the same intervals and unsafe cells."""
+    assert np.allclose(first.lower, second.lower, equal_nan=True)
+    assert np.allclose(first.upper, second.upper, equal_nan=True)
+    assert first.unsafe == second.unsafe
+
+
 @settings(max_examples=25, **PATCHED)  # type: ignore[arg-type]
 @PATTERNED_GRIDS
 def test_interior_point_start_gives_the_same_intervals(
@@ -441,14 +464,62 @@ def test_interior_point_start_gives_the_same_intervals(
     import governance.sdc.intruder as intruder_module
 
     p, hidden = patterned(body, mask)
-    simplex = audit(p, hidden, shares=1)
-    with monkeypatch.context() as patch:
-        patch.setattr(intruder_module, "IPM_FROM", 2)
-        interior = audit(p, hidden, shares=1)
+    simplex, interior = audits_before_and_after(
+        p, hidden, monkeypatch, intruder_module, "IPM_FROM", 2
+    )
     assume(interior.lp_solves > 0)  # some component had a model of its own
-    assert np.allclose(simplex.lower, interior.lower, equal_nan=True)
-    assert np.allclose(simplex.upper, interior.upper, equal_nan=True)
-    assert simplex.unsafe == interior.unsafe
+    assert_same_intervals(simplex, interior)
+
+
+@settings(max_examples=25, **PATCHED)  # type: ignore[arg-type]
+@PATTERNED_GRIDS
+def test_starting_from_banked_bases_gives_the_same_intervals(
+    body: list[list[int]], mask: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bound started from the banked basis that pushed its cell furthest is the
+    same exact optimum as one started from the last basis."""
+    import governance.sdc.intruder as intruder_module
+
+    p, hidden = patterned(body, mask)
+    banked, last = audits_before_and_after(
+        p, hidden, monkeypatch, intruder_module, "BASIS_BANK", False
+    )
+    assert_same_intervals(banked, last)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_basis_bank_restarts_and_sweeps_without_changing_a_bound(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On an 8x8 table with a third of its cells hidden the bank restarts solves
+    from older bases, keeps within its memory, and every bound equals the one
+    solved from the last basis."""
+    import governance.sdc.intruder as intruder_module
+
+    rng = np.random.default_rng(seed)
+    p = grid(rng.poisson(8, size=(8, 8)).tolist(), zeros_small=True)
+    hidden = p.primary | (rng.random(p.size) < 0.3)
+    system = build_system(p)
+    cells = [int(c) for c in np.flatnonzero(hidden)]
+
+    def every_bound() -> tuple[list[float], list[object]]:
+        intruder = Intruder(p, system, hidden)
+        bounds = [intruder.bound(c, side) for c in cells for side in (-1, +1)]
+        return bounds, [lp for lp in intruder._lps.values() if lp is not None]
+
+    banked, models = every_bound()
+    assert sum(lp.restarts for lp in models) > 0  # type: ignore[attr-defined]
+    # a bank that holds 16 bases at most sweeps, and still gives the same bounds
+    width = sum(lp.cells.shape[0] + lp.rows.shape[0] for lp in models)  # type: ignore[attr-defined]
+    monkeypatch.setattr(intruder_module, "BANK_BYTES", 16 * width)
+    swept, models = every_bound()
+    assert max(len(lp._bases) for lp in models) <= 16  # type: ignore[attr-defined]
+    assert sum(lp.restarts for lp in models) > 0  # type: ignore[attr-defined]
+    assert np.allclose(banked, swept, equal_nan=True)
+    monkeypatch.setattr(intruder_module, "BASIS_BANK", False)
+    last, models = every_bound()
+    assert sum(lp.restarts for lp in models) == 0  # type: ignore[attr-defined]
+    assert np.allclose(banked, last, equal_nan=True)
 
 
 def test_audit_memo_reuses_only_an_identical_audit(
@@ -519,13 +590,10 @@ def test_cells_tied_by_a_two_unknown_row_get_the_images_of_each_other_s_bounds(
     one cell's exact bounds give the other's: the intervals are those of solving
     every cell's own LP, with no more LPs."""
     p, hidden = patterned(body, mask)
-    tied = audit(p, hidden, shares=1)
-    with monkeypatch.context() as patch:
-        patch.setattr(Intruder, "_link", _without_classes)
-        alone = audit(p, hidden, shares=1)
-    assert np.allclose(tied.lower, alone.lower, equal_nan=True)
-    assert np.allclose(tied.upper, alone.upper, equal_nan=True)
-    assert tied.unsafe == alone.unsafe
+    tied, alone = audits_before_and_after(
+        p, hidden, monkeypatch, Intruder, "_link", _without_classes
+    )
+    assert_same_intervals(tied, alone)
     assert tied.lp_solves <= alone.lp_solves
 
 
