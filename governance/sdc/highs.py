@@ -117,6 +117,7 @@ class Model:
             self._set("presolve", "off")
         self._n_cols = 0
         self._n_rows = 0
+        self._slack: tuple[tuple[int, int], Any] | None = None
 
     def _set(self, name: str, value: object) -> None:
         self._h.setOptionValue(name, value)
@@ -197,6 +198,19 @@ class Model:
     def set_basis(self, basis: object) -> None:
         """Start the next solve from a basis ``basis()`` returned for this model."""
         self._h.setBasis(basis)
+
+    def set_slack_basis(self) -> None:
+        """Start the next solve from the slack basis: every column nonbasic at its
+        lower bound (which must be finite), every row basic. Its factorisation is
+        the identity, so it costs next to nothing to start from."""
+        shape = (self._n_cols, self._n_rows)
+        if self._slack is None or self._slack[0] != shape:
+            basis = highspy.HighsBasis()
+            basis.col_status = [highspy.HighsBasisStatus.kLower] * self._n_cols
+            basis.row_status = [highspy.HighsBasisStatus.kBasic] * self._n_rows
+            basis.valid = True
+            self._slack = (shape, basis)
+        self._h.setBasis(self._slack[1])
 
     def clear_solution(self) -> None:
         """Forget the last solution and any start offered, keeping the model."""

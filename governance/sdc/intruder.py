@@ -41,6 +41,12 @@ BANK_BYTES = 64_000_000
 #: ``_ComponentLP.optimise``); off, every solve starts from the last basis.
 BASIS_BANK = True
 
+#: Components of at least this many hidden cells use the basis bank. On smaller
+#: ones a factorisation per restart, and vertices that move fewer other cells (so
+#: fewer witnesses), cost more than the pivots saved: with the bank everywhere the
+#: 1,120-cell bench table's ``optimal`` took 8.5 s instead of 4.5 s.
+BANK_FROM = 2000
+
 _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
 
@@ -107,24 +113,29 @@ class _ComponentLP:
         self._reach = np.stack([np.full(k, -np.inf), np.full(k, np.inf)])
         self._current = -1
         self._limit = max(16, BANK_BYTES // (k + rows.shape[0]))
+        self._banked = BASIS_BANK and k >= BANK_FROM
         self.restarts = 0
         """Solves started from a banked basis other than the last one."""
 
-    def optimise(self, index: IntArray, cost: FloatArray) -> Status:
+    def optimise(self, index: IntArray, cost: FloatArray, bank: bool = True) -> Status:
         """Minimise ``sum(cost * x[index])`` (local indices) from a warm basis.
 
-        A single cell's bound starts from the bank's basis whose vertex already
-        pushed that cell furthest the same way, when it is not the last one: on
-        the nested bench tables that halves the simplex pivots of the audit
-        (135 to 56 a bound at 11,557 cells) for the cost of one factorisation.
-        Which basis is chosen depends only on the vertices seen, so results and
-        LP counts stay deterministic.
+        On a component of at least ``BANK_FROM`` cells a single cell's bound
+        starts from the bank's basis whose vertex already pushed that cell
+        furthest the same way, when it is not the last one: on the nested bench
+        tables that halves the simplex pivots of the audit (135 to 56 a bound at
+        11,557 cells) for the cost of one factorisation. Which basis is chosen
+        depends only on the vertices seen, so results and LP counts stay
+        deterministic. ``bank=False`` starts from the last basis: certificates
+        do, because their row multipliers become the ``optimal`` method's cuts,
+        and with the bank's (other optimal multipliers of a degenerate LP) the
+        1,120-cell bench table's ``optimal`` took 22.5 s instead of 8.5 s.
         """
         if self._cost_index.shape[0]:
             self.model.set_costs(self._cost_index, np.zeros(self._cost_index.shape[0]))
         self.model.set_costs(index, cost)
         self._cost_index = index
-        if BASIS_BANK and self._warm and index.shape[0] == 1 and cost[0] != 0.0:
+        if bank and self._banked and self._warm and index.shape[0] == 1 and cost[0]:
             start = int(self._best[0 if cost[0] < 0 else 1, int(index[0])])
             if start >= 0 and start != self._current:
                 self.model.set_basis(self._bases[start])
@@ -140,10 +151,12 @@ class _ComponentLP:
             self.model.set_option("solver", "simplex")
             self.model.set_option("simplex_strategy", 4)
             self._warm = True
-        if status is Status.OPTIMAL:
+        if status is not Status.OPTIMAL:
+            self._current = -1
+        elif self._banked:
             self._bank()
         else:
-            self._current = -1
+            self.x = self.model.values()
         return status
 
     def _bank(self) -> None:
@@ -390,8 +403,10 @@ class Intruder:
         self._lo[cells[at_lo]] = self.lower[cells[at_lo]]
         self._hi[cells[at_hi]] = self.upper[cells[at_hi]]
 
-    def _run(self, lp: _ComponentLP, index: IntArray, cost: FloatArray) -> Status:
-        status = lp.optimise(index, cost)
+    def _run(
+        self, lp: _ComponentLP, index: IntArray, cost: FloatArray, bank: bool = True
+    ) -> Status:
+        status = lp.optimise(index, cost, bank)
         self.lp_solves += 1
         if status is Status.OPTIMAL:
             self._record(lp)
@@ -554,7 +569,9 @@ class Intruder:
                 return Certificate(_EMPTY_I, _EMPTY_F)
             return self._substitute(pi, cell, sign)
         local = np.searchsorted(lp.cells, cell)
-        status = self._run(lp, np.array([local], dtype=np.int64), np.array([sign]))
+        status = self._run(
+            lp, np.array([local], dtype=np.int64), np.array([sign]), bank=False
+        )
         if status is not Status.OPTIMAL:
             return Certificate(_EMPTY_I, _EMPTY_F)
         duals = lp.model.row_duals()

@@ -14,7 +14,9 @@ certificates.
 
 ``suppress_fast.repair`` uses it first for every unsafe cell; the exact audit still
 judges the result. One model serves a whole repair: a change of pattern only
-changes column bounds and costs, and every solve starts from the last basis.
+changes column bounds and costs. Every move starts from the slack basis (no change
+at all, which is optimal before a cell is forced), so dual simplex builds only the
+new move instead of first undoing the last one.
 
 It never decides what is safe and never returns anything but cell indices and
 changes to cells the caller already holds.
@@ -34,6 +36,11 @@ from governance.sdc.problem import BoolArray, IntArray, ProtectionProblem
 #: Cost per unit of moving a published cell, per unit of its suppression cost, against
 #: 1 for a hidden cell: moves use cells already hidden wherever they can.
 OPEN_COST = 1000.0
+
+#: Start every move from the slack basis rather than the last move's basis: on the
+#: nested bench table with 12 bodies a move took a median of 29 ms instead of
+#: 117 ms (1,370 moves, the same cells).
+SLACK_START = True
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,8 @@ class Mover:
         forced = (need, 0.0) if amount > 0 else (0.0, need)
         shut = (room, 0.0) if amount > 0 else (0.0, room)
         self.model.change_bounds(pair, np.array(forced), np.array(shut))
+        if SLACK_START:
+            self.model.set_slack_basis()
         self.solves += 1
         status = self.model.solve()
         found: Move | None = None

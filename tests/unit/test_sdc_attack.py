@@ -480,6 +480,7 @@ def test_starting_from_banked_bases_gives_the_same_intervals(
     same exact optimum as one started from the last basis."""
     import governance.sdc.intruder as intruder_module
 
+    monkeypatch.setattr(intruder_module, "BANK_FROM", 0)  # every component
     p, hidden = patterned(body, mask)
     banked, last = audits_before_and_after(
         p, hidden, monkeypatch, intruder_module, "BASIS_BANK", False
@@ -507,6 +508,9 @@ def test_the_basis_bank_restarts_and_sweeps_without_changing_a_bound(
         bounds = [intruder.bound(c, side) for c in cells for side in (-1, +1)]
         return bounds, [lp for lp in intruder._lps.values() if lp is not None]
 
+    _, models = every_bound()  # components under BANK_FROM cells: no bank
+    assert sum(lp.restarts for lp in models) == 0  # type: ignore[attr-defined]
+    monkeypatch.setattr(intruder_module, "BANK_FROM", 0)
     banked, models = every_bound()
     assert sum(lp.restarts for lp in models) > 0  # type: ignore[attr-defined]
     # a bank that holds 16 bases at most sweeps, and still gives the same bounds

@@ -9,12 +9,15 @@ are hidden the exact audit agrees that the cell reaches as far as the move says.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from governance.sdc import moves as moves_module
 from governance.sdc.attack import audit
+from governance.sdc.highs import Model
 from governance.sdc.linear import build_system
-from governance.sdc.moves import Mover
+from governance.sdc.moves import OPEN_COST, Move, Mover
 from governance.sdc.problem import ProtectionProblem
 from tests.unit.test_sdc_attack import grid
 
@@ -116,3 +119,55 @@ def test_every_move_is_a_table_the_audit_agrees_with(
         return
     cell = int(small[pick % small.shape[0]])
     _check_move(p, p.primary.copy(), cell, amount)
+
+
+def _cost(p: ProtectionProblem, hidden: np.ndarray, move: Move) -> float:
+    """What the move model minimises: a unit per unit a hidden cell moves, and
+    ``OPEN_COST`` times the suppression cost per unit a published one does."""
+    cells, delta = move.change.cells, move.change.delta
+    price = np.where(hidden[cells], 1.0, OPEN_COST * np.maximum(p.cost[cells], 1e-3))
+    return float(np.sum(price * np.abs(delta)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_moves_in_turn_on_one_model_are_least_cost_whatever_the_start(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moves made one after another on one model, each from the slack basis or
+    each from the last move's basis, cost what the same move costs on a model of
+    its own, and keep every relation."""
+    rng = np.random.default_rng(seed)
+    p = grid(rng.poisson(7, size=(6, 6)).tolist(), zeros_small=True)
+    hidden = p.primary.copy()
+    system = build_system(p)
+    cells = [int(c) for c in np.flatnonzero(hidden)][:12]
+    alone = [Mover(p, system, hidden).move(c, 3.0) for c in cells]
+
+    def in_turn() -> list[Move | None]:
+        mover = Mover(p, system, hidden)
+        return [mover.move(c, 3.0) for c in cells]
+
+    starts: list[int] = []
+    slack_start = Model.set_slack_basis
+
+    def counted(self: Model) -> None:
+        starts.append(1)
+        slack_start(self)
+
+    monkeypatch.setattr(Model, "set_slack_basis", counted)
+    from_slack = in_turn()
+    slack_starts = len(starts)
+    assert slack_starts >= 3
+    monkeypatch.setattr(moves_module, "SLACK_START", False)
+    from_last = in_turn()
+    assert len(starts) == slack_starts  # each from the last move's basis
+    assert sum(m is not None for m in alone) >= 3
+    for one, slack, last in zip(alone, from_slack, from_last, strict=True):
+        assert (one is None) == (slack is None) == (last is None)
+        if one is None or slack is None or last is None:
+            continue
+        assert _cost(p, hidden, slack) == pytest.approx(_cost(p, hidden, one))
+        assert _cost(p, hidden, last) == pytest.approx(_cost(p, hidden, one))
+        table = p.values.copy()
+        table[slack.change.cells] += slack.change.delta
+        assert np.allclose(system.activity(table), system.activity(p.values))
