@@ -461,11 +461,11 @@ def test_interior_point_start_gives_the_same_intervals(
 ) -> None:
     """Large components start with the interior point method; the bounds (and the
     warm re-solves from its crossover basis) are the same exact optima."""
-    import governance.sdc.intruder as intruder_module
+    import governance.sdc.component_lp as lp_module
 
     p, hidden = patterned(body, mask)
     simplex, interior = audits_before_and_after(
-        p, hidden, monkeypatch, intruder_module, "IPM_FROM", 2
+        p, hidden, monkeypatch, lp_module, "IPM_FROM", 2
     )
     assume(interior.lp_solves > 0)  # some component had a model of its own
     assert_same_intervals(simplex, interior)
@@ -478,12 +478,12 @@ def test_starting_from_banked_bases_gives_the_same_intervals(
 ) -> None:
     """A bound started from the banked basis that pushed its cell furthest is the
     same exact optimum as one started from the last basis."""
-    import governance.sdc.intruder as intruder_module
+    import governance.sdc.component_lp as lp_module
 
-    monkeypatch.setattr(intruder_module, "BANK_FROM", 0)  # every component
+    monkeypatch.setattr(lp_module, "BANK_FROM", 0)  # every component
     p, hidden = patterned(body, mask)
     banked, last = audits_before_and_after(
-        p, hidden, monkeypatch, intruder_module, "BASIS_BANK", False
+        p, hidden, monkeypatch, lp_module, "BASIS_BANK", False
     )
     assert_same_intervals(banked, last)
 
@@ -495,7 +495,7 @@ def test_the_basis_bank_restarts_and_sweeps_without_changing_a_bound(
     """On an 8x8 table with a third of its cells hidden the bank restarts solves
     from older bases, keeps within its memory, and every bound equals the one
     solved from the last basis."""
-    import governance.sdc.intruder as intruder_module
+    import governance.sdc.component_lp as lp_module
 
     rng = np.random.default_rng(seed)
     p = grid(rng.poisson(8, size=(8, 8)).tolist(), zeros_small=True)
@@ -510,17 +510,17 @@ def test_the_basis_bank_restarts_and_sweeps_without_changing_a_bound(
 
     _, models = every_bound()  # components under BANK_FROM cells: no bank
     assert sum(lp.restarts for lp in models) == 0  # type: ignore[attr-defined]
-    monkeypatch.setattr(intruder_module, "BANK_FROM", 0)
+    monkeypatch.setattr(lp_module, "BANK_FROM", 0)
     banked, models = every_bound()
     assert sum(lp.restarts for lp in models) > 0  # type: ignore[attr-defined]
     # a bank that holds 16 bases at most sweeps, and still gives the same bounds
     width = sum(lp.cells.shape[0] + lp.rows.shape[0] for lp in models)  # type: ignore[attr-defined]
-    monkeypatch.setattr(intruder_module, "BANK_BYTES", 16 * width)
+    monkeypatch.setattr(lp_module, "BANK_BYTES", 16 * width)
     swept, models = every_bound()
     assert max(len(lp._bases) for lp in models) <= 16  # type: ignore[attr-defined]
     assert sum(lp.restarts for lp in models) > 0  # type: ignore[attr-defined]
     assert np.allclose(banked, swept, equal_nan=True)
-    monkeypatch.setattr(intruder_module, "BASIS_BANK", False)
+    monkeypatch.setattr(lp_module, "BASIS_BANK", False)
     last, models = every_bound()
     assert sum(lp.restarts for lp in models) == 0  # type: ignore[attr-defined]
     assert np.allclose(banked, last, equal_nan=True)
