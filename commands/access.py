@@ -49,6 +49,29 @@ def _grant_options(command: F) -> F:
     return command
 
 
+T = TypeVar("T")
+
+
+def _granting(
+    ctx: click.Context,
+    call: Callable[[Any], Callable[..., T]],
+    name: str,
+    role: str,
+    org: str | None,
+    expires: datetime | None,
+) -> T:
+    """Run the service's ``call`` (a principal's first grant or another one) as
+    the authenticated caller, with the grant the options describe."""
+    service = open_service(ctx)
+    return call(service)(
+        authenticate(ctx, service),
+        name,
+        role=role,
+        body=org,
+        expires=expires.date() if expires else None,
+    )
+
+
 @principal.command("add")
 @_grant_options
 @click.pass_context
@@ -60,13 +83,8 @@ def principal_add(
     expires: datetime | None,
 ) -> None:
     """Create principal NAME with one grant; print its token alone on stdout."""
-    service = open_service(ctx)
-    token = service.add_principal(
-        authenticate(ctx, service),
-        name,
-        role=role,
-        body=org,
-        expires=expires.date() if expires else None,
+    token = _granting(
+        ctx, lambda service: service.add_principal, name, role, org, expires
     )
     click.echo(f"principal {name!r} created; its token follows (shown once)", err=True)
     click.echo(token)
@@ -116,13 +134,8 @@ def grant_add(
     expires: datetime | None,
 ) -> None:
     """Grant ROLE to principal NAME; print the new grant's id."""
-    service = open_service(ctx)
-    grant_id = service.add_grant(
-        authenticate(ctx, service),
-        name,
-        role=role,
-        body=org,
-        expires=expires.date() if expires else None,
+    grant_id = _granting(
+        ctx, lambda service: service.add_grant, name, role, org, expires
     )
     click.echo(grant_id)
 
