@@ -18,6 +18,9 @@ from governance.sdc.attack import spread_protects
 from governance.sdc.leaflp import Change
 from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
 
+#: Cells reduced in the first batch of ``WitnessPool.proves`` (then doubling).
+_FIRST_BATCH = 32
+
 
 class WitnessPool:
     """Tables feasible for the current pattern, as changes, indexed by the cells
@@ -52,12 +55,30 @@ class WitnessPool:
         if not changes:
             return
         first = len(self.changes)
-        # index the new tables by the cells they move: one sort, one list per cell
+        end = first + len(changes)
+        self.changes.extend(changes)
+        if end > self._rows.shape[0]:
+            size = max(end, 2 * self._rows.shape[0])
+            grown = np.full((size, self._rows.shape[1]), np.nan)
+            grown[:first] = self._rows[:first]
+            self._rows = grown
+            self._live = np.concatenate(
+                [self._live, np.zeros(size - self._live.shape[0], dtype=bool)]
+            )
         cells = np.concatenate([change.cells for change in changes])
+        delta = np.concatenate([change.delta for change in changes])
         owner = np.repeat(
-            np.arange(first, first + len(changes)),
-            [change.cells.shape[0] for change in changes],
+            np.arange(first, end), [change.cells.shape[0] for change in changes]
         )
+        small = self.problem.primary[cells]
+        at = cells[small]
+        self._rows[owner[small], self._column[at]] = (
+            self.problem.values[at] + delta[small]
+        )
+        self._live[first:end] = True
+        # index the new tables by the complementary cells they move (only those
+        # are ever offered back): one sort, one list per cell
+        cells, owner = cells[~small], owner[~small]
         order = np.argsort(cells, kind="stable")
         cells, owner = cells[order], owner[order]
         starts = np.flatnonzero(np.diff(cells, prepend=-1) != 0)
@@ -66,24 +87,9 @@ class WitnessPool:
             cells[starts].tolist(), bounds[:-1], bounds[1:], strict=True
         ):
             self.touch.setdefault(cell, []).extend(owner[a:b].tolist())
-        primary = self.problem.primary
-        for change in changes:
-            at = len(self.changes)
-            self.changes.append(change)
-            if at == self._rows.shape[0]:
-                grown = np.full((2 * at, self._rows.shape[1]), np.nan)
-                grown[:at] = self._rows
-                self._rows = grown
-                self._live = np.concatenate([self._live, np.zeros(at, dtype=bool)])
-            mine = primary[change.cells]
-            cells = change.cells[mine]
-            self._rows[at, self._column[cells]] = (
-                self.problem.values[cells] + change.delta[mine]
-            )
-            self._live[at] = True
-        ids = np.arange(first, len(self.changes))
+        ids = np.arange(first, end)
         for low in (True, False):
-            value, holder = _extreme(self._rows[first : len(self.changes)], ids, low)
+            value, holder = _extreme(self._rows[first:end], ids, low)
             best, best_at = (
                 (self._low, self._low_at) if low else (self._high, self._high_at)
             )
@@ -94,7 +100,8 @@ class WitnessPool:
             best[better], best_at[better] = value[better], holder[better]
 
     def kept(self, cell: int) -> list[int]:
-        """Indices of the live tables that keep ``cell`` at its true value."""
+        """Indices of the live tables that keep ``cell`` (a complementary cell)
+        at its true value."""
         gone = set(self.touch.get(cell, ()))
         return [
             i for i, c in enumerate(self.changes) if c is not None and i not in gone
@@ -131,9 +138,19 @@ class WitnessPool:
         high = np.where(self._high_at >= 0, tables[self._high_at], False)
         return low | high
 
-    def proves(self, ids: Sequence[int], hidden: BoolArray) -> bool:
+    def proves(
+        self, ids: Sequence[int], hidden: BoolArray, first: Sequence[int] = ()
+    ) -> bool:
         """Whether the live tables ``ids`` spread every hidden small cell as wide
-        as its protection requires (the true table counts as one)."""
+        as its protection requires (the true table counts as one).
+
+        Where a cell's extreme table is one of ``ids`` it is the extreme of ``ids``
+        too; only the other cells need a reduction over ``ids``. Those are reduced
+        in batches, the cells of ``first`` (those most likely to lose their
+        protection, e.g. sharing a row with an offered cell) ahead, then batches
+        doubling in size, and the answer is no at the first batch with a cell left
+        unprotected: an offer whose tables hold most cells' extremes is refused
+        after a few reductions instead of thousands. The answer is the same."""
         problem = self.problem
         cells = self._small[hidden[self._small]]
         here = self._column[cells]
@@ -141,19 +158,47 @@ class WitnessPool:
         chosen = np.asarray(ids, dtype=np.int64)
         left_out = self._live.copy()
         left_out[chosen] = False
-        # Where the extreme table is one of ``ids`` it is the extreme of ``ids``
-        # too; elsewhere reduce over ``ids`` (fmin/fmax skip nan: a table that
-        # leaves a cell alone says nothing new).
-        redo = np.flatnonzero(self._held_by(left_out)[here])
-        if redo.shape[0]:
-            rows = self._rows[np.ix_(chosen, here[redo])]
-            empty = np.full(redo.shape[0], np.nan)
-            lo[redo] = np.fmin.reduce(rows, axis=0) if chosen.shape[0] else empty
-            hi[redo] = np.fmax.reduce(rows, axis=0) if chosen.shape[0] else empty
+        redo = self._held_by(left_out)[here]
+        targets = [t[cells] for t in problem.protection_targets()]
         true = problem.values[cells]
-        lo, hi = np.fmin(true, lo), np.fmax(true, hi)
-        targets = (t[cells] for t in problem.protection_targets())
-        return bool(np.all(spread_protects(problem, lo, hi, *targets)))
+        keep = np.flatnonzero(~redo)
+        if not self._protects(keep, lo[keep], hi[keep], true, targets):
+            return False
+        at = np.flatnonzero(redo)
+        if not at.shape[0]:
+            return True
+        ahead = np.isin(cells[at], np.asarray(first, dtype=np.int64))
+        at = np.concatenate([at[ahead], at[~ahead]])
+        start, size = 0, max(int(ahead.sum()), _FIRST_BATCH)
+        while start < at.shape[0]:
+            batch = at[start : start + size]
+            if chosen.shape[0]:
+                rows = self._rows[np.ix_(chosen, here[batch])]
+                low, high = np.fmin.reduce(rows, axis=0), np.fmax.reduce(rows, axis=0)
+            else:
+                low = high = np.full(batch.shape[0], np.nan)
+            if not self._protects(batch, low, high, true, targets):
+                return False
+            start += size
+            size *= 2
+        return True
+
+    def _protects(
+        self,
+        at: IntArray,
+        lo: FloatArray,
+        hi: FloatArray,
+        true: FloatArray,
+        targets: list[FloatArray],
+    ) -> bool:
+        """Whether the spread ``[lo, hi]`` (fmin/fmax skip nan: a table that
+        leaves a cell alone says nothing new), widened to the true values, protects
+        the cells at positions ``at`` among the hidden small cells (``lo`` and
+        ``hi`` in the same order)."""
+        t = true[at]
+        lo, hi = np.fmin(t, lo), np.fmax(t, hi)
+        width, up, down = (target[at] for target in targets)
+        return bool(np.all(spread_protects(self.problem, lo, hi, width, up, down)))
 
 
 def _extreme(rows: FloatArray, ids: IntArray, low: bool) -> tuple[FloatArray, IntArray]:
@@ -163,8 +208,7 @@ def _extreme(rows: FloatArray, ids: IntArray, low: bool) -> tuple[FloatArray, In
     width = rows.shape[1]
     if rows.shape[0] == 0:
         return np.full(width, np.nan), np.full(width, -1, dtype=np.int64)
-    filled = np.where(np.isnan(rows), np.inf if low else -np.inf, rows)
-    pick = filled.argmin(axis=0) if low else filled.argmax(axis=0)
-    value = rows[pick, np.arange(width)]
+    value = (np.fmin if low else np.fmax).reduce(rows, axis=0)
+    pick = (rows == value).argmax(axis=0)  # nan equals nothing
     none = np.isnan(value)
     return value, np.where(none, -1, ids[pick])

@@ -413,15 +413,15 @@ def prune(
             hidden[cell] = True
             continue
         kept = pool.kept(cell)
+        near = _neighbours(problem, system, hidden, cell)
         if lp_budget is not None and spent >= lp_budget:
             # Tables that keep the offered cell at its true value stay feasible
             # once it is published: if they prove every small cell, so is the offer.
-            taken, found = pool.proves(kept, hidden), []
+            taken, found = pool.proves(kept, hidden, first=near), []
         else:
             unsafe, bounder = find_unsafe(
                 problem, hidden, system=system, leaves=leaves,
-                witnesses=pool.tables(kept),
-                first=_neighbours(problem, system, hidden, cell), stop_early=True,
+                witnesses=pool.tables(kept), first=near, stop_early=True,
                 outer=(lo, hi),
                 max_lps=None if lp_budget is None else lp_budget - spent,
             )  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from governance.sdc import attack
+from governance.sdc import pool as pool_module
 from governance.sdc.attack import audit, find_unsafe
 from governance.sdc.clear import build_problem
 from governance.sdc.leaflp import Change
@@ -168,10 +170,17 @@ def _proven_by(p: ProtectionProblem, changes: list[Change], hidden: np.ndarray) 
 
 
 @SLOW
-@given(linked_sets(), st.randoms(use_true_random=False))
+@given(linked_sets(), st.randoms(use_true_random=False), st.sampled_from([1, 2, 32]))
 def test_the_pruning_pool_proves_what_its_tables_prove(
-    linked: LinkedSet, rng: random.Random
+    linked: LinkedSet, rng: random.Random, batch: int
 ) -> None:
+    # small batches make the reductions of ``proves`` run in several (doubling)
+    # batches on these small tables, as they do on large ones
+    with mock.patch.object(pool_module, "_FIRST_BATCH", batch):
+        _pool_proves_what_its_tables_prove(linked, rng)
+
+
+def _pool_proves_what_its_tables_prove(linked: LinkedSet, rng: random.Random) -> None:
     p = problem_for(linked)
     system = build_system(p)
     hidden, changes = protect_fast(p, system, None, lp_budget=None)
@@ -188,10 +197,14 @@ def test_the_pruning_pool_proves_what_its_tables_prove(
         if not pool.touch:
             break
         pool.drop(rng.choice(sorted(pool.touch)))
-        offered = rng.choice(range(p.size))
+        # only complementary cells are offered back (small ones stay hidden)
+        offered = rng.choice(np.flatnonzero(hidden & ~p.primary).tolist() or [0])
         kept = pool.kept(offered)
         expected = _proven_by(p, pool.tables(kept), hidden)
         assert pool.proves(kept, hidden) == expected
+        small = np.flatnonzero(hidden & p.primary).tolist()
+        near = rng.sample(small, min(2, len(small)))
+        assert pool.proves(kept, hidden, first=near) == expected
         live = [i for i, c in enumerate(pool.changes) if c is not None]
         assert pool.proves(live, hidden) == _proven_by(p, pool.tables(live), hidden)
         pool.add(changes[: rng.randint(0, 2)])  # tables found again are added anew
