@@ -304,6 +304,7 @@ def audit(
     system: ConstraintSystem | None = None,
     leaves: LeafSpace | None = None,
     shares: int | None = None,
+    witnesses: Sequence[Change] = (),
 ) -> AuditResult:
     """Compute every hidden cell's exact interval and judge the pattern.
 
@@ -313,7 +314,11 @@ def audit(
     ``leaves`` (optional) enables the leaf-space column generation of ``Bounder``.
     ``shares``: the hidden cells are dealt into this many shares (default
     ``highs.SHARES``), each bounded with its own models, on up to two threads
-    (HiGHS lets go of the interpreter while it solves).
+    (HiGHS lets go of the interpreter while it solves). ``witnesses`` are tables
+    known to be ones the intruder cannot rule out for this problem and pattern
+    (``governance.sdc.pool.feasible`` checks tables found elsewhere): a bound they
+    reach, where propagation shows it cannot be beaten, needs no LP. They change
+    no interval, only how many LPs are solved.
     """
     started = time.perf_counter()
     problem.check()
@@ -321,7 +326,7 @@ def audit(
     if hidden.shape != (problem.size,):
         raise ValueError("audit: hidden must have one entry per cell")
     system = system if system is not None else build_system(problem)
-    bounder = Bounder(problem, system, hidden, leaves)
+    bounder = Bounder(problem, system, hidden, leaves, witnesses)
     intruder = bounder.intruder
     lower = problem.values.astype(np.float64, copy=True)
     upper = problem.values.astype(np.float64, copy=True)
@@ -335,7 +340,7 @@ def audit(
         # dealt into a fixed number of shares, each with its own models, so the LP
         # count does not depend on the machine either.
         bounders = [bounder] + [
-            Bounder(problem, system, hidden, None) for _ in range(shares - 1)
+            Bounder(problem, system, hidden, None, witnesses) for _ in range(shares - 1)
         ]
         parts = [_share(order, k, shares) for k in range(shares)]
         task = functools.partial(_bound_share, bounders, parts, lower, upper)

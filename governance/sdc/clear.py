@@ -37,8 +37,11 @@ import numpy as np
 from governance.errors import DisclosureError, TableError
 from governance.sdc.attack import AuditResult, audit
 from governance.sdc.derived import DerivedSpec, DerivedValue, Deriver
+from governance.sdc.leaflp import Change
+from governance.sdc.linear import build_system
 from governance.sdc.linked import LinkedSet
 from governance.sdc.policy import DisclosurePolicy, MethodName, Policy
+from governance.sdc.pool import feasible
 from governance.sdc.primary import PrimaryCells, find_primary
 from governance.sdc.problem import BoolArray, FloatArray, LinearFact, ProtectionProblem
 from governance.sdc.table import Dimension, Table
@@ -298,6 +301,7 @@ def _apply(
     problem = build_problem(linked, rules, primary, facts)
     chosen: MethodName = method or rules.secondary.method
     started = time.perf_counter()
+    tables_found: tuple[Change, ...] = ()
     if pattern is None:
         result = protect(
             problem,
@@ -309,6 +313,7 @@ def _apply(
         )
         used = str(getattr(result, "method", chosen))
         hidden = np.asarray(result.hidden, dtype=bool) | primary.primary
+        tables_found = tuple(getattr(result, "witnesses", ()))
     else:
         if np.shape(pattern) != (linked.size,):
             raise TableError("the given pattern needs one entry per cell")
@@ -322,7 +327,12 @@ def _apply(
     if audited:
         if progress is not None:
             progress("audit", 0.0)
-        report = audit(problem, hidden)
+        # The tables the method found are witnesses for this pattern where they
+        # hold in the audit's problem (checked, not trusted): they spare LPs and
+        # change no interval.
+        system = build_system(problem)
+        witnesses = feasible(problem, system, hidden, tables_found)
+        report = audit(problem, hidden, system=system, witnesses=witnesses)
         if progress is not None:
             progress("audit", 1.0)
         _check_safe(linked, report)

@@ -5,7 +5,8 @@ intruder's LP, a least-cost move) is one the intruder cannot rule out for the
 pattern it was found for. Publishing a cell again keeps exactly those that leave
 the cell at its true value, so pruning asks the pool whether the tables an offer
 keeps still spread every small cell as wide as its protection requires: when they
-do, the offer is safe without an LP. Pure numpy; no solver.
+do, the offer is safe without an LP. ``feasible`` checks that tables found for
+one problem are tables for another (the audit's). Pure numpy; no solver.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from governance.sdc.attack import spread_protects
+from governance.sdc.attack import spread_protects, tolerance
 from governance.sdc.leaflp import Change
+from governance.sdc.linear import ConstraintSystem
 from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
 
 #: Cells reduced in the first batch of ``WitnessPool.proves`` (then doubling).
@@ -212,3 +214,49 @@ def _extreme(rows: FloatArray, ids: IntArray, low: bool) -> tuple[FloatArray, In
     pick = (rows == value).argmax(axis=0)  # nan equals nothing
     none = np.isnan(value)
     return value, np.where(none, -1, ids[pick])
+
+
+def feasible(
+    problem: ProtectionProblem,
+    system: ConstraintSystem,
+    hidden: BoolArray,
+    changes: Sequence[Change],
+) -> list[Change]:
+    """The changes that are tables the intruder cannot rule out for ``hidden``:
+    they move hidden cells only, keep them within their labels' bounds and keep
+    every relation and fact of ``system`` (within the audit's tolerance).
+
+    Tables found by a method are witnesses for the audit of its pattern only if
+    they hold in the audit's problem, which may carry facts the method did not
+    see (percentages published once the pattern is known): they are checked, not
+    trusted."""
+    if not changes:
+        return []
+    low, high = problem.hidden_bounds(hidden)
+    tol = tolerance(problem)
+    base = system.activity(problem.values)
+    keep: list[Change] = []
+    for change in changes:
+        cells, delta = change.cells, change.delta
+        moved = problem.values[cells] + delta
+        if not (
+            bool(hidden[cells].all())
+            and bool(np.all(moved >= low[cells] - tol))
+            and bool(np.all(moved <= high[cells] + tol))
+        ):
+            continue
+        start, stop = system.col_start[cells], system.col_start[cells + 1]
+        counts = stop - start
+        entries = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(
+            int(counts.sum())
+        )
+        activity = base + np.bincount(
+            system.col_row[entries],
+            weights=system.col_coef[entries] * np.repeat(delta, counts),
+            minlength=system.n_rows,
+        )
+        if bool(np.all(activity >= system.row_lower - tol)) and bool(
+            np.all(activity <= system.row_upper + tol)
+        ):
+            keep.append(change)
+    return keep

@@ -10,14 +10,17 @@ unsafe primary cell is repaired, and if that fails the call raises rather than
 return it. Both methods protect against the same intruder as the audit, label
 bounds included. See docs/suppression-methods.md.
 
-It never reads files or logs, and never returns a value of a hidden cell.
+It never reads files or logs. Besides the pattern, its result holds the tables
+found feasible for it (changes from the true table, as sensitive as the table
+itself), which the pipeline's audit takes as witnesses; they never leave
+``governance.sdc``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -57,6 +60,10 @@ class SuppressionResult:
     seconds: float
     lower_bound: float | None = None
     """Proven lower bound on the cost of any safe pattern (``optimal`` only)."""
+    witnesses: tuple[Change, ...] = field(default=(), repr=False)
+    """Tables the intruder cannot rule out for ``hidden``, found on the way:
+    witnesses that spare the audit of the pattern LPs (as sensitive as the
+    table; internal to ``governance.sdc``)."""
 
 
 def choose_method(problem: ProtectionProblem, method: MethodName) -> str:
@@ -118,7 +125,7 @@ def protect(
             outcome.lower_bound,
         )
         pool = []  # the tables fast found may not be feasible for this pattern
-    hidden = _checked(problem, hidden, system, leaves, pool)
+    hidden, tables = _checked(problem, hidden, system, leaves, pool)
     if progress is not None:
         progress("done", 1.0)
     secondary = hidden & ~problem.primary
@@ -130,6 +137,7 @@ def protect(
         optimal=proven,
         seconds=time.perf_counter() - started,
         lower_bound=lower_bound,
+        witnesses=tuple(tables),
     )
 
 
@@ -139,18 +147,21 @@ def _checked(
     system: ConstraintSystem,
     leaves: LeafSpace | None,
     witnesses: Sequence[Change] = (),
-) -> BoolArray:
+) -> tuple[BoolArray, list[Change]]:
     """The audit's verdict as the last step: repair once, or refuse.
 
-    ``witnesses`` are tables the method found feasible for ``hidden``.
+    ``witnesses`` are tables the method found feasible for ``hidden``. Returns the
+    pattern and the tables known feasible for it.
     """
-    unsafe, _ = find_unsafe(
+    unsafe, bounder = find_unsafe(
         problem, hidden, system=system, leaves=leaves, witnesses=witnesses
     )
     if not unsafe:
-        return hidden
-    hidden, _ = repair(problem, system, leaves, hidden, CutBuilder(problem, system))
-    unsafe, _ = find_unsafe(problem, hidden, system=system, leaves=leaves)
+        return hidden, [*witnesses, *bounder.found]
+    hidden, pool = repair(problem, system, leaves, hidden, CutBuilder(problem, system))
+    unsafe, bounder = find_unsafe(
+        problem, hidden, system=system, leaves=leaves, witnesses=pool
+    )
     if unsafe:  # pragma: no cover - repair ends only when the audit is clean
         raise DisclosureError(f"{len(unsafe)} small cells could not be protected")
-    return np.asarray(hidden, dtype=bool)
+    return np.asarray(hidden, dtype=bool), [*pool, *bounder.found]

@@ -14,20 +14,20 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from governance.sdc import attack
 from governance.sdc import pool as pool_module
-from governance.sdc.attack import audit, find_unsafe
+from governance.sdc.attack import AuditResult, audit, find_unsafe
 from governance.sdc.clear import build_problem
 from governance.sdc.leaflp import Change
-from governance.sdc.linear import build_system
+from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.linked import LinkedSet
-from governance.sdc.pool import WitnessPool
+from governance.sdc.pool import WitnessPool, feasible
 from governance.sdc.primary import find_primary
 from governance.sdc.problem import ProtectionProblem
-from governance.sdc.suppress import protect
+from governance.sdc.suppress import MethodName, SuppressionResult, protect
 from governance.sdc.suppress_fast import protect_fast
 from tests.property.test_sdc_pipeline import linked_sets, policy
 from tests.unit.test_sdc_attack import grid
@@ -115,9 +115,52 @@ def test_the_audit_s_intervals_do_not_depend_on_its_threads(
         patch.setattr(attack, "PARALLEL_FROM", 1)
         one = audit(p, hidden, shares=1)
         two = audit(p, hidden, shares=2)
-    assert one.unsafe == two.unsafe
-    assert np.array_equal(one.lower, two.lower, equal_nan=True)
-    assert np.array_equal(one.upper, two.upper, equal_nan=True)
+    assert_identical(one, two)
+
+
+@SLOW
+@given(linked_sets(), st.randoms(use_true_random=False))
+def test_the_method_s_tables_spare_the_audit_lps_and_change_no_interval(
+    linked: LinkedSet, rng: random.Random
+) -> None:
+    p, system, result = protected(linked, rng.choice(["fast", "optimal"]))
+    hidden = result.hidden
+    tables = feasible(p, system, hidden, result.witnesses)
+    assert len(tables) == len(result.witnesses)  # all hold for its own pattern
+    cold = audit(p, hidden, system=system)
+    warm = audit(p, hidden, system=system, witnesses=tables)
+    assert cold.unsafe == ()
+    assert_identical(cold, warm)
+    assert warm.lp_solves <= cold.lp_solves
+
+
+@SLOW
+@given(linked_sets(), st.randoms(use_true_random=False))
+def test_feasible_keeps_exactly_the_tables_the_intruder_cannot_rule_out(
+    linked: LinkedSet, rng: random.Random
+) -> None:
+    p, system, result = protected(linked, "fast")
+    hidden = result.hidden
+    assume(result.witnesses)
+    tol = attack.tolerance(p)
+    broken: list[Change] = []
+    for change in [c for c in result.witnesses if c.cells.shape[0]][:5]:
+        k = rng.randrange(change.cells.shape[0])
+        delta = change.delta.copy()
+        delta[k] += rng.choice([-1.0, 1.0]) * max(1.0, 100 * tol)
+        broken.append(Change(change.cells, delta))  # breaks a relation or a label
+        published = np.flatnonzero(~hidden)
+        if published.shape[0]:  # moves a published cell as well
+            cells = np.append(change.cells, published[0])
+            broken.append(Change(cells, np.append(change.delta, 0.5)))
+    mixed = [*result.witnesses, *broken]
+    rng.shuffle(mixed)
+
+    def holds(change: Change) -> bool:
+        return is_table(p, system, hidden, change, tol)
+
+    assert feasible(p, system, hidden, mixed) == [c for c in mixed if holds(c)]
+    assert not any(holds(c) for c in broken)
 
 
 @SLOW
@@ -136,15 +179,46 @@ def test_find_unsafe_s_verdict_does_not_depend_on_its_shares(
     assert one == two == list(audit(p, hidden).unsafe)
     # every table found, by either share, is one the intruder cannot rule out
     tol = 1e-6 * max(1.0, float(np.abs(p.values).max()))
-    low, high = p.hidden_bounds(hidden)
     for change in bounder.found:
-        assert hidden[change.cells].all()  # published cells keep their values
-        values = p.values.copy()
-        values[change.cells] += change.delta
-        assert np.all(values >= low - tol) and np.all(values <= high + tol)
-        act = system.activity(values)
-        assert np.all(act >= system.row_lower - tol)
-        assert np.all(act <= system.row_upper + tol)
+        assert is_table(p, system, hidden, change, tol)
+
+
+def protected(
+    linked: LinkedSet, method: MethodName
+) -> tuple[ProtectionProblem, ConstraintSystem, SuppressionResult]:
+    """The set's problem, its constraint system, and ``method``'s result."""
+    p = problem_for(linked)
+    return p, build_system(p), protect(p, method, seed=0)
+
+
+def assert_identical(first: AuditResult, second: AuditResult) -> None:
+    """Two audits of one pattern: the same unsafe cells and intervals, exactly."""
+    assert first.unsafe == second.unsafe
+    assert np.array_equal(first.lower, second.lower, equal_nan=True)
+    assert np.array_equal(first.upper, second.upper, equal_nan=True)
+
+
+def is_table(
+    p: ProtectionProblem,
+    system: ConstraintSystem,
+    hidden: np.ndarray,
+    change: Change,
+    tol: float,
+) -> bool:
+    """Reference: ``change`` is a table the intruder cannot rule out (published
+    cells keep their values, hidden ones stay within their labels' bounds, every
+    relation and fact holds), checked on the whole table."""
+    low, high = p.hidden_bounds(hidden)
+    values = p.values.copy()
+    values[change.cells] += change.delta
+    act = system.activity(values)
+    return bool(
+        hidden[change.cells].all()
+        and np.all(values >= low - tol)
+        and np.all(values <= high + tol)
+        and np.all(act >= system.row_lower - tol)
+        and np.all(act <= system.row_upper + tol)
+    )
 
 
 def _proven_by(p: ProtectionProblem, changes: list[Change], hidden: np.ndarray) -> bool:
