@@ -19,16 +19,15 @@ the optional tau-ARGUS reach). A table whose labels contradict its values, or wh
 values break its own relations, is reported as infeasible rather than crashing.
 
 It never chooses cells to hide and never logs or returns anything but intervals of
-cells the caller already holds.
+cells the caller already holds. The verdict alone, with as few LPs as possible, is
+``governance.sdc.verdict.find_unsafe``; ``governance.sdc.audit_memo`` keeps the
+last few whole-pack audits' results.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -330,7 +329,7 @@ def audit(
     intruder = bounder.intruder
     lower = problem.values.astype(np.float64, copy=True)
     upper = problem.values.astype(np.float64, copy=True)
-    order = _audit_order(intruder)
+    order = audit_order(intruder)
     shares = SHARES if shares is None else max(1, shares)
     if shares == 1 or leaves is not None or len(order) < PARALLEL_FROM:
         bounders = [bounder]
@@ -342,7 +341,7 @@ def audit(
         bounders = [bounder] + [
             Bounder(problem, system, hidden, None, witnesses) for _ in range(shares - 1)
         ]
-        parts = [_share(order, k, shares) for k in range(shares)]
+        parts = [share_of(order, k, shares) for k in range(shares)]
         task = functools.partial(_bound_share, bounders, parts, lower, upper)
         run_shares(task, shares)
     tol = tolerance(problem)
@@ -365,67 +364,7 @@ def audit(
     )
 
 
-def problem_digest(problem: ProtectionProblem, hidden: BoolArray) -> str:
-    """SHA-256 of everything an audit's result depends on: every array and relation
-    of the problem, its facts and rounding, and the hidden pattern."""
-    digest = hashlib.sha256()
-    arrays = (
-        problem.values, problem.primary, problem.candidate, problem.cost,
-        problem.primary_lower, problem.primary_upper, problem.protection,
-        problem.upper_protection, problem.lower_protection, hidden,
-    )  # fmt: skip
-    for array in arrays:
-        if array is None:
-            digest.update(b"none;")
-            continue
-        data = np.ascontiguousarray(array)
-        digest.update(f"{data.dtype.str}{data.shape};".encode())
-        digest.update(data.tobytes())
-    for relation in problem.relations:
-        digest.update(f"r{relation.total}:{relation.children};".encode())
-    for fact in problem.facts:
-        digest.update(
-            f"f{fact.cells}:{fact.coefficients}:{fact.lower!r}:{fact.upper!r};".encode()
-        )
-    digest.update(f"{problem.secondary_lower!r};{problem.integral}".encode())
-    return digest.hexdigest()
-
-
-class AuditMemo:
-    """The last few audits' results, by ``problem_digest``.
-
-    The audit is a pure function of the problem and the pattern, so a result found
-    for the same digest is the result (a release exported in the same process as
-    its checks audits the approved pattern again on recounted tables: when nothing
-    changed, it is the same problem). Thread-safe; holds ``size`` results, whose
-    arrays are made read-only.
-    """
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self._results: OrderedDict[str, AuditResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def audit(self, problem: ProtectionProblem, hidden: BoolArray) -> AuditResult:
-        """``audit(problem, hidden)``, or the result already found for it."""
-        key = problem_digest(problem, np.asarray(hidden, dtype=bool))
-        with self._lock:
-            found = self._results.get(key)
-            if found is not None:
-                self._results.move_to_end(key)
-                return found
-        result = audit(problem, hidden)
-        # shared between callers from now on: a write would change another's result
-        for array in (result.hidden, result.lower, result.upper):
-            array.flags.writeable = False
-        with self._lock:
-            self._results[key] = result
-            while len(self._results) > self.size:
-                self._results.popitem(last=False)
-        return result
-
-
-def _share(order: list[int], k: int, shares: int) -> list[int]:
+def share_of(order: list[int], k: int, shares: int) -> list[int]:
     """Share ``k``'s cells: a contiguous run of the order."""
     size = -(-len(order) // shares)
     return order[k * size : (k + 1) * size]
@@ -451,132 +390,7 @@ def _bound_all(
         upper[cell] = bounder.bound(int(cell), +1)
 
 
-def find_unsafe(
-    problem: ProtectionProblem,
-    hidden: BoolArray,
-    *,
-    system: ConstraintSystem | None = None,
-    leaves: LeafSpace | None = None,
-    witnesses: Sequence[Change] = (),
-    first: Sequence[int] = (),
-    stop_early: bool = False,
-    outer: tuple[FloatArray, FloatArray] | None = None,
-    max_lps: int | None = None,
-    shares: int | None = None,
-) -> tuple[list[int], Bounder]:
-    """Return the audit's unsafe primary cells, solving as few LPs as possible.
-
-    The verdict is exactly ``audit(problem, hidden).unsafe`` (same intruder, same
-    semantics); only the intervals of cells already proven safe are left inexact.
-    ``first`` names cells to examine before the rest (those most likely to be
-    unsafe); with ``stop_early`` the search ends at the first unsafe cell found, so
-    the list then holds at least one unsafe cell when there is any, not all.
-    ``outer`` may give bounds already proven to hold for this pattern (from bound
-    propagation); the audit's own propagation then starts from them.
-    A cell is proven safe as soon as the tables seen so far (witnesses) spread it
-    as wide as required, so on a well-protected pattern most primary cells need no
-    LP of their own. Also returns the ``Bounder``, whose models stay warm for
-    certificates, and whose ``found`` holds every table found.
-
-    ``max_lps`` caps the LPs solved: the first cell that would need one more is
-    left undecided (``Bounder.undecided``), the search ends there, and the verdict
-    is then incomplete. Callers that pass it must treat an undecided cell as a
-    refusal.
-
-    A whole check (neither ``stop_early``, ``first`` nor ``max_lps``) with at least
-    ``PARALLEL_FROM`` cells left to examine, in a component of at least
-    ``PARALLEL_COMPONENT_FROM`` hidden cells, deals them into ``shares`` (default
-    ``highs.SHARES``) fixed, contiguous runs of the audit order, each examined with
-    its own intruder models on up to two threads, as ``audit`` does. The verdict is
-    the same; the LP count and the tables found depend on the shares, never on the
-    machine.
-    """
-    system = system if system is not None else build_system(problem)
-    bounder = Bounder(problem, system, hidden, leaves, witnesses, outer)
-    intruder = bounder.intruder
-    targets = problem.protection_targets()
-    unsafe: list[int] = [int(c) for c in np.flatnonzero(problem.primary & ~hidden)]
-    if unsafe and stop_early:
-        return unsafe, bounder
-    # witnesses only accumulate, so a cell they prove now stays proven
-    proven = bounder.proven_all(*targets)
-    order = [
-        cell
-        for cell in _first_then_rest(first, _audit_order(intruder))
-        if problem.primary[cell] and hidden[cell]
-    ]
-    todo = [cell for cell in order if intruder.pinned[cell] or not proven[cell]]
-    whole = not (stop_early or first or max_lps is not None or leaves is not None)
-    if shares is None:
-        one_each = {int(intruder.component[cell]): cell for cell in todo}.values()
-        largest = max((intruder.component_size(c) for c in one_each), default=0)
-        large = len(todo) >= PARALLEL_FROM and largest >= PARALLEL_COMPONENT_FROM
-        shares = SHARES if large else 1
-    if not whole or shares <= 1:
-        unsafe += _examine(bounder, todo, targets, stop_early, max_lps)
-        return sorted(unsafe), bounder
-    others = [
-        Bounder(problem, system, hidden, None, witnesses, outer)
-        for _ in range(shares - 1)
-    ]
-    bounders = [bounder, *others]
-    parts = [_share(todo, k, shares) for k in range(shares)]
-    found = run_shares(
-        lambda k: _examine(bounders[k], parts[k], targets, False, None), shares
-    )
-    for other in others:  # every table found is one for this pattern
-        bounder.found.extend(other.found)
-        bounder.other_lps += other.lp_solves
-    bounder.absorb()
-    return sorted(unsafe + [cell for part in found for cell in part]), bounder
-
-
-def _examine(
-    bounder: Bounder,
-    cells: Sequence[int],
-    targets: tuple[FloatArray, FloatArray, FloatArray],
-    stop_early: bool,
-    max_lps: int | None,
-) -> list[int]:
-    """The unsafe cells among ``cells`` (hidden primary cells), in order."""
-    problem, intruder, tol = bounder.problem, bounder.intruder, bounder.tol
-    width, reach_up, reach_down = targets
-    unsafe: list[int] = []
-    for cell in cells:
-        if unsafe and stop_early:
-            break
-        if intruder.pinned[cell]:
-            unsafe.append(cell)
-            continue
-        args = (float(width[cell]), float(reach_up[cell]), float(reach_down[cell]))
-        if bounder.proven_safe(cell, *args):
-            continue
-        if max_lps is not None and bounder.lp_solves >= max_lps:
-            bounder.undecided = cell
-            break
-        lo = np.array([bounder.bound(cell, -1)])
-        hi = np.array([bounder.bound(cell, +1)])
-        lo, hi = round_inwards(problem, lo, hi, tol)
-        one = np.zeros(problem.size, dtype=bool)
-        one[cell] = True
-        lower = problem.values.copy()
-        upper = problem.values.copy()
-        lower[cell], upper[cell] = lo[0], hi[0]
-        if judge(problem, one, lower, upper, 1e-9 if problem.integral else tol)[cell]:
-            unsafe.append(cell)
-    return unsafe
-
-
-def _first_then_rest(first: Sequence[int], rest: list[int]) -> list[int]:
-    """``first`` (without repeats), then the cells of ``rest`` not already in it."""
-    if not first:
-        return rest
-    head = list(dict.fromkeys(int(c) for c in first))
-    seen = set(head)
-    return head + [c for c in rest if c not in seen]
-
-
-def _audit_order(intruder: Intruder) -> list[int]:
+def audit_order(intruder: Intruder) -> list[int]:
     """Hidden cells grouped by component (pinned ones first), then by index.
 
     Grouping keeps one component's model hot while its cells are bounded; the order

@@ -263,10 +263,11 @@ def apply(
         DisclosureError: the audit found a cell an intruder could narrow below the
             protection level; nothing is returned.
     """
-    return _apply(
+    cleared, _ = _apply(
         linked, policy, derived=derived, method=method, progress=progress,
         pattern=pattern, prune_lps=prune_lps, audited=True,
     )  # fmt: skip
+    return cleared
 
 
 def _apply(
@@ -279,9 +280,12 @@ def _apply(
     pattern: BoolArray | None,
     prune_lps: int | Literal["auto"] | None,
     audited: bool,
-) -> ClearedSet:
+) -> tuple[ClearedSet, tuple[Change, ...]]:
     """:func:`apply`; with ``audited`` false, without the set's own audit, for
-    ``governance.sdc.pack`` only.
+    ``governance.sdc.pack`` only. Also returns the tables the method found for
+    the set's pattern (none for a given pattern): the pack's audit checks them
+    against its own problem and takes those that hold as witnesses. They are as
+    sensitive as the tables and never leave ``governance.sdc``.
 
     A pack audits all its sets together, with every set's relations and facts and
     more besides, so a set's own audit could only repeat a weaker verdict. Such a
@@ -362,9 +366,10 @@ def _apply(
         seconds_protect=protect_seconds,
         seconds_audit=audit_seconds,
     )
-    return ClearedSet(
+    cleared = ClearedSet(
         tables=tables, derived=tuple(values), evidence=evidence, token=_TOKEN
     )
+    return cleared, tables_found
 
 
 def _check_usable(

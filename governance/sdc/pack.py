@@ -41,7 +41,7 @@ from typing import Literal
 import numpy as np
 
 from governance.errors import DisclosureError, TableError
-from governance.sdc.attack import AuditMemo
+from governance.sdc.audit_memo import AuditMemo
 from governance.sdc.clear import (
     ClearedSet,
     ClearedTable,
@@ -60,8 +60,10 @@ from governance.sdc.derived import (
     likelihood_value,
     ratio_value,
 )
+from governance.sdc.leaflp import Change
 from governance.sdc.linked import CellKey, LinkedSet, describe_key
 from governance.sdc.policy import MethodName, Policy
+from governance.sdc.pool import feasible
 from governance.sdc.primary import find_primary
 from governance.sdc.problem import (
     BoolArray,
@@ -388,7 +390,7 @@ def apply_pack(
     given = list(patterns) if patterns is not None else [None] * len(components)
     if len(given) != len(components):
         raise TableError("a pack needs one pattern (or None) per linked set")
-    sets = tuple(
+    cleared = [
         _apply(
             c.linked,
             policy,
@@ -400,14 +402,27 @@ def apply_pack(
             audited=False,
         )
         for c, p in zip(components, given, strict=True)
-    )
+    ]
+    sets = tuple(s for s, _ in cleared)
     hidden = [
         hidden_mask(c.linked, s.tables) for c, s in zip(components, sets, strict=True)
     ]
     problem, all_hidden, subset_facts = pack_problem(
         components, policy, hidden, subsets
     )
-    report = _AUDITS.audit(problem, all_hidden)
+    offsets = np.cumsum([0, *(c.linked.size for c in components)])
+    # Each set's tables, moved to the pack's cell numbers, are witnesses for the
+    # whole-pack audit where they keep its links and subsets too (checked).
+    found = [
+        Change(change.cells + offset, change.delta)
+        for (_, tables), offset in zip(cleared, offsets[:-1].tolist(), strict=True)
+        for change in tables
+    ]
+    report = _AUDITS.audit(
+        problem,
+        all_hidden,
+        lambda system: feasible(problem, system, all_hidden, found),
+    )
     # the audit's own time, also when an identical audit earlier in this process
     # gave the result (a release exported after its checks)
     seconds = report.seconds
@@ -422,7 +437,6 @@ def apply_pack(
             " worked out across the pack's linked sets; nothing was cleared"
         )
     # Each set's evidence states what the whole-pack intruder can work out.
-    offsets = np.cumsum([0, *(c.linked.size for c in components)])
     figures = (report.lp_solves, seconds)
     sets = tuple(
         with_intervals(s, c.linked, report.lower[a:b], report.upper[a:b], figures)

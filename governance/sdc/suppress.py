@@ -5,7 +5,7 @@ dispatches to ``governance.sdc.suppress_fast`` (propagation greedy, exact repair
 cuts, pruning; deterministic) or ``governance.sdc.suppress_optimal`` (MILP with row
 generation on HiGHS, started from the fast pattern, under a time limit), or picks by
 size (``auto``). Whatever the method, the last step is the exact attacker audit's
-verdict (``attack.find_unsafe``) on the pattern it returns: a pattern with any
+verdict (``verdict.find_unsafe``) on the pattern it returns: a pattern with any
 unsafe primary cell is repaired, and if that fails the call raises rather than
 return it. Both methods protect against the same intruder as the audit, label
 bounds included. See docs/suppression-methods.md.
@@ -26,7 +26,6 @@ from typing import Literal
 import numpy as np
 
 from governance.errors import DisclosureError
-from governance.sdc.attack import find_unsafe
 from governance.sdc.cuts import CutBuilder
 from governance.sdc.leaflp import Change
 from governance.sdc.leafspace import LeafSpace, build_leaf_space
@@ -34,6 +33,7 @@ from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.problem import BoolArray, ProtectionProblem
 from governance.sdc.suppress_fast import protect_fast, repair
 from governance.sdc.suppress_optimal import protect_optimal
+from governance.sdc.verdict import find_unsafe
 
 MethodName = Literal["optimal", "fast", "auto"]
 Progress = Callable[[str, float], None]

@@ -11,7 +11,7 @@ Owns the heuristic behind ``protect(method="fast")``. Three deterministic phases
    of a hidden cell in that row, up to four steps. All such choices of one round
    are made together, then propagation runs again. This is linear in the table
    per round and removes most of the work before any LP.
-2. **Exact repair.** The exact audit (``attack.find_unsafe``) finds what
+2. **Exact repair.** The exact audit (``verdict.find_unsafe``) finds what
    propagation cannot: cells pinned or narrowed by combining rows. For each, the
    least-cost move (``governance.sdc.moves``) that spreads it as wide as required
    names the published cells to hide; the move is then a witness, so the cell is
@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from governance.errors import DisclosureError
-from governance.sdc.attack import Bounder, find_unsafe
+from governance.sdc.attack import Bounder
 from governance.sdc.cuts import Cut, CutBuilder
 from governance.sdc.highs import SHARES, run_shares
 from governance.sdc.leaflp import Change
@@ -45,6 +45,7 @@ from governance.sdc.local import propagate, propagate_with_reasons
 from governance.sdc.moves import Mover
 from governance.sdc.pool import WitnessPool
 from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
+from governance.sdc.verdict import find_unsafe
 from governance.sdc.widen import share_moves
 
 Progress = Callable[[str, float], None]

@@ -2,7 +2,7 @@
 
 Owns ``protect(method="optimal")``: the Fischetti–Salazar-González scheme on HiGHS.
 The master (``governance.sdc.master``) chooses 0/1 suppression variables at least
-cost subject to the cuts known so far; the exact intruder (``attack.find_unsafe``)
+cost subject to the cuts known so far; the exact intruder (``verdict.find_unsafe``)
 examines the master's pattern; every unsafe primary cell yields capacity cuts from
 its LP certificates (``governance.sdc.cuts``), which the pattern violates; the
 master is solved again. It starts from the cuts of single relations and from the
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from governance.errors import DisclosureError
-from governance.sdc.attack import find_unsafe
 from governance.sdc.cuts import Cut, CutBuilder
 from governance.sdc.highs import Status
 from governance.sdc.leaflp import Change
@@ -36,6 +35,7 @@ from governance.sdc.linear import ConstraintSystem
 from governance.sdc.master import Master
 from governance.sdc.problem import BoolArray, ProtectionProblem
 from governance.sdc.suppress_fast import RepairBudgetError, cuts_for, prune, repair
+from governance.sdc.verdict import find_unsafe
 
 Progress = Callable[[str, float], None]
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from governance.sdc import attack
 from governance.sdc import pool as pool_module
-from governance.sdc.attack import AuditResult, audit, find_unsafe
+from governance.sdc.attack import AuditResult, audit
 from governance.sdc.clear import build_problem
 from governance.sdc.leaflp import Change
 from governance.sdc.linear import ConstraintSystem, build_system
@@ -29,6 +29,7 @@ from governance.sdc.primary import find_primary
 from governance.sdc.problem import ProtectionProblem
 from governance.sdc.suppress import MethodName, SuppressionResult, protect
 from governance.sdc.suppress_fast import protect_fast
+from governance.sdc.verdict import find_unsafe
 from tests.property.test_sdc_pipeline import linked_sets, policy
 from tests.unit.test_sdc_attack import grid
 

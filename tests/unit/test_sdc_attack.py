@@ -9,11 +9,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from governance.sdc.attack import AuditResult, audit, find_unsafe
+from governance.sdc.attack import AuditResult, audit
 from governance.sdc.intruder import Intruder
+from governance.sdc.leaflp import Change
 from governance.sdc.linear import build_system
 from governance.sdc.local import propagate, propagate_with_reasons
 from governance.sdc.problem import LinearFact, ProtectionProblem, Relation
+from governance.sdc.verdict import find_unsafe
 
 THRESHOLD = 10
 
@@ -534,8 +536,8 @@ def test_audit_memo_reuses_only_an_identical_audit(
     audits afresh."""
     import dataclasses
 
-    import governance.sdc.attack as attack_module
-    from governance.sdc.attack import AuditMemo, problem_digest
+    import governance.sdc.audit_memo as attack_module
+    from governance.sdc.audit_memo import AuditMemo, problem_digest
     from governance.sdc.problem import Relation
 
     p = grid([[3, 12, 4], [25, 6, 40], [11, 13, 2]], zeros_small=True)
@@ -544,14 +546,23 @@ def test_audit_memo_reuses_only_an_identical_audit(
     runs: list[int] = []
     real = attack_module.audit
 
-    def counted(problem: ProtectionProblem, pattern: np.ndarray) -> object:
+    def counted(
+        problem: ProtectionProblem, pattern: np.ndarray, **options: object
+    ) -> object:
         runs.append(1)
-        return real(problem, pattern)
+        return real(problem, pattern, **options)  # type: ignore[arg-type]
+
+    checked: list[int] = []
+
+    def witnesses(system: object) -> list[Change]:
+        checked.append(1)  # tables are checked only when the audit runs
+        return []
 
     monkeypatch.setattr(attack_module, "audit", counted)
     memo = AuditMemo(size=2)
-    first = memo.audit(p, hidden)
-    assert memo.audit(p, hidden.copy()) is first and len(runs) == 1
+    first = memo.audit(p, hidden, witnesses)
+    assert memo.audit(p, hidden.copy(), witnesses) is first and len(runs) == 1
+    assert len(checked) == 1
 
     values = p.values.copy()
     values[int(np.flatnonzero(hidden)[0])] += 1  # a hidden cell's value only

@@ -205,6 +205,40 @@ def test_the_evidence_states_the_whole_pack_intruder_s_intervals() -> None:
     assert linked.sets[0].digest == alone.sets[0].digest  # nothing published changed
 
 
+def test_the_pack_audit_takes_each_set_s_tables_and_changes_no_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each set's tables, checked against the pack's links and subsets, spare the
+    whole-pack audit LPs; the intervals are those of an audit from scratch."""
+    import governance.sdc.pack as pack_module
+    from governance.sdc.audit_memo import AuditMemo
+
+    kept: list[int] = []
+    real = pack_module.feasible
+
+    def counted(*args: object) -> object:
+        tables = real(*args)  # type: ignore[arg-type]
+        kept.append(len(tables))
+        return tables
+
+    def cleared() -> ClearedPack:
+        monkeypatch.setattr(pack_module, "_AUDITS", AuditMemo())  # no earlier result
+        return apply_pack(
+            two_populations(STAFF, CASES), POLICY, subsets=[Subset("E", "S")],
+            method="fast",
+        )  # fmt: skip
+
+    monkeypatch.setattr(pack_module, "feasible", counted)
+    with_tables = cleared()
+    assert kept and kept[0] > 0
+    monkeypatch.setattr(pack_module, "feasible", lambda *args: [])
+    scratch = cleared()
+    assert with_tables.digest == scratch.digest
+    for ours, theirs in zip(with_tables.sets, scratch.sets, strict=True):
+        assert ours.evidence.hidden == theirs.evidence.hidden  # cells and intervals
+    assert with_tables.evidence.lp_solves <= scratch.evidence.lp_solves
+
+
 def test_a_given_pattern_is_audited_not_trusted() -> None:
     components = two_populations(STAFF, CASES)
     first = apply_pack(components, POLICY, method="fast")
