@@ -89,8 +89,9 @@ def protect_command(
     """Protect TABLE (tidy CSV or XLSX) and write the cleared table and its evidence."""
     # imported here so that other commands do not load numpy and HiGHS
     from governance.errors import TableError
-    from governance.sdc.clear import apply, render_evidence
+    from governance.sdc.clear import apply
     from governance.sdc.derived import percentages_of
+    from governance.sdc.evidence import render_evidence
     from governance.sdc.linked import LinkedSet
     from governance.sdc.policy import load_policy, method_name
     from governance.sdc.structure import load_structure

@@ -61,7 +61,8 @@ from governance.release_verify import (
     sign_manifest,
     verify_release,
 )
-from governance.sdc.pack import Cleared, evidence_text
+from governance.sdc.evidence import evidence_text
+from governance.sdc.pack import Cleared
 from governance.sdc.policy import Policy
 
 __all__ = [

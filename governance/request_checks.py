@@ -19,7 +19,8 @@ from governance.indicators import load_catalogue
 from governance.models import RequestRecord
 from governance.release_pack import approved_patterns, plan_pack
 from governance.sdc.clear import apply
-from governance.sdc.pack import Cleared, apply_pack, evidence_of
+from governance.sdc.evidence import evidence_of
+from governance.sdc.pack import Cleared, apply_pack
 from governance.sdc.policy import MethodName, Policy
 from governance.sdc.table import Dimension, InputCell, Table
 from governance.storage.base import Transaction

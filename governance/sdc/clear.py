@@ -15,8 +15,8 @@ the true value of a hidden cell; the evidence holds the intruder's intervals, wh
 anyone can compute from the published table. Because ``status`` is published, the
 attacker model always assumes the intruder knows which hidden cells are small.
 
-Pure: values in, values out; rendering returns text. It never prints, logs or
-touches files.
+Pure: values in, values out; ``governance.sdc.evidence`` renders a cleared set's
+evidence. It never prints, logs or touches files.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -47,7 +46,6 @@ from governance.sdc.problem import BoolArray, FloatArray, LinearFact, Protection
 from governance.sdc.table import Dimension, Table
 
 CellStatus = Literal["published", "primary", "secondary"]
-EVIDENCE_FORMAT = "wresgov-evidence/1"
 
 _TOKEN = object()
 
@@ -518,77 +516,6 @@ def _hidden_cells(
     )
 
 
-def _number(value: float) -> float | int | None:
-    if math.isinf(value) or math.isnan(value):
-        return None
-    return int(value) if float(value).is_integer() else round(value, 6)
-
-
-def derived_entry(value: DerivedValue) -> dict[str, str]:
-    """A derived value as the evidence lists it (name, kind, status, display)."""
-    entry = {
-        "name": value.name,
-        "kind": value.kind,
-        "status": value.status,
-        "display": value.display,
-    }
-    if value.interval_display:
-        entry["interval"] = value.interval_display
-    return entry
-
-
 def digest_row(value: DerivedValue) -> list[str | None]:
     """What of a derived value its set's digest covers."""
     return [value.name, value.status, value.display, value.interval_display]
-
-
-def evidence_mapping(cleared: ClearedSet) -> dict[str, object]:
-    """The evidence as plain data (what :func:`render_evidence` writes)."""
-    ev = cleared.evidence
-    return {
-        "format": EVIDENCE_FORMAT,
-        "policy": {
-            "id": ev.policy_id,
-            "version": ev.policy_version,
-            "sha256": ev.policy_sha256,
-        },
-        "method": {"requested": ev.method_requested, "used": ev.method_used},
-        "measure": ev.measure,
-        "digest": cleared.digest,
-        "tables": [
-            {
-                "name": t.name,
-                "dimensions": [d.name for d in t.dimensions],
-                "rows": len(t.cells),
-                "sha256": t.digest(),
-            }
-            for t in cleared.tables
-        ],
-        "cells": ev.cells,
-        "primary": ev.primary,
-        "secondary": ev.secondary,
-        "audit": {
-            "safe": not ev.unsafe,
-            "unsafe": list(ev.unsafe),
-            "lp_solves": ev.lp_solves,
-            "hidden": [
-                {
-                    "cell": h.cell,
-                    "tables": list(h.tables),
-                    "status": h.status,
-                    "interval": [_number(h.lower), _number(h.upper)],
-                }
-                for h in ev.hidden
-            ],
-        },
-        "derived": [derived_entry(d) for d in cleared.derived],
-        "seconds": {
-            "protect": round(ev.seconds_protect, 3),
-            "audit": round(ev.seconds_audit, 3),
-        },
-    }
-
-
-def render_evidence(cleared: ClearedSet) -> str:
-    """The evidence JSON: policy id and SHA-256, method, intervals, never a hidden value."""
-    return json.dumps(evidence_mapping(cleared), indent=2, ensure_ascii=False) + "\n"

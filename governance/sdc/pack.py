@@ -47,10 +47,7 @@ from governance.sdc.clear import (
     ClearedTable,
     _apply,
     build_problem,
-    derived_entry,
     digest_row,
-    evidence_mapping,
-    render_evidence,
     with_intervals,
 )
 from governance.sdc.derived import (
@@ -74,7 +71,6 @@ from governance.sdc.problem import (
 )
 
 __all__ = [
-    "PACK_EVIDENCE_FORMAT",
     "Cleared",
     "ClearedPack",
     "Component",
@@ -84,12 +80,10 @@ __all__ = [
     "PackEvidence",
     "Subset",
     "apply_pack",
-    "evidence_text",
     "hidden_mask",
     "pack_problem",
 ]
 
-PACK_EVIDENCE_FORMAT = "wresgov-pack-evidence/1"
 _TOKEN = object()
 
 
@@ -519,42 +513,3 @@ class _CrossValues:
             any(is_hidden for _, is_hidden in cells),
             self.rules,
         )
-
-
-def _pack_mapping(pack: ClearedPack) -> dict[str, object]:
-    ev = pack.evidence
-    return {
-        "format": PACK_EVIDENCE_FORMAT,
-        "policy": {
-            "id": ev.policy_id,
-            "version": ev.policy_version,
-            "sha256": ev.policy_sha256,
-        },
-        "digest": pack.digest,
-        "linked_sets": [evidence_mapping(s) for s in pack.sets],
-        "cross_derived": [derived_entry(d) for d in pack.cross],
-        "whole_pack_audit": {
-            "safe": not ev.unsafe,
-            "cells": ev.cells,
-            "primary": ev.primary,
-            "secondary": ev.secondary,
-            "subset_facts": ev.subset_facts,
-            "unsafe": list(ev.unsafe),
-            "lp_solves": ev.lp_solves,
-            "seconds": round(ev.seconds_audit, 3),
-        },
-    }
-
-
-def evidence_text(cleared: Cleared) -> str:
-    """The evidence JSON of a cleared set or pack; never a hidden value."""
-    if isinstance(cleared, ClearedSet):
-        return render_evidence(cleared)
-    return json.dumps(_pack_mapping(cleared), indent=2, ensure_ascii=False) + "\n"
-
-
-def evidence_of(cleared: Cleared) -> dict[str, object]:
-    """The evidence as plain data, for the request record."""
-    if isinstance(cleared, ClearedSet):
-        return evidence_mapping(cleared)
-    return _pack_mapping(cleared)

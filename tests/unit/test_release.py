@@ -24,7 +24,8 @@ from governance.release import (
 )
 from governance.release_render import is_number_text, neutralise
 from governance.sdc.check import check_table
-from governance.sdc.clear import ClearedSet, evidence_mapping
+from governance.sdc.clear import ClearedSet
+from governance.sdc.evidence import evidence_mapping
 from governance.sdc.policy import load_policy
 from governance.sdc.structure import load_structure
 from governance.sdc.tidy import read_tidy

@@ -11,14 +11,8 @@ import pytest
 
 from governance.errors import DisclosureError
 from governance.sdc import suppress
-from governance.sdc.clear import (
-    ClearedSet,
-    ClearedTable,
-    Evidence,
-    apply,
-    evidence_mapping,
-    render_evidence,
-)
+from governance.sdc.clear import ClearedSet, ClearedTable, Evidence, apply
+from governance.sdc.evidence import evidence_mapping, render_evidence
 from governance.sdc.linked import LinkedSet
 from governance.sdc.policy import load_policy
 from governance.sdc.problem import BoolArray, ProtectionProblem

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from governance.errors import DisclosureError, TableError
 from governance.sdc.clear import apply
+from governance.sdc.evidence import evidence_of, evidence_text
 from governance.sdc.linked import LinkedSet
 from governance.sdc.pack import (
     ClearedPack,
@@ -22,8 +23,6 @@ from governance.sdc.pack import (
     PackEvidence,
     Subset,
     apply_pack,
-    evidence_of,
-    evidence_text,
     hidden_mask,
 )
 from governance.sdc.policy import load_policy
