@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import math
 
-from governance.sdc.clear import ClearedSet
+from governance.sdc.clear import ClearedSet, Evidence
 from governance.sdc.derived import DerivedValue
-from governance.sdc.pack import Cleared, ClearedPack
+from governance.sdc.pack import Cleared, ClearedPack, PackEvidence
 
 EVIDENCE_FORMAT = "wresgov-evidence/1"
 PACK_EVIDENCE_FORMAT = "wresgov-pack-evidence/1"
@@ -39,16 +39,21 @@ def derived_entry(value: DerivedValue) -> dict[str, str]:
     return entry
 
 
+def _policy(ev: Evidence | PackEvidence) -> dict[str, object]:
+    """The policy a set or pack was cleared under: id, version and SHA-256."""
+    return {
+        "id": ev.policy_id,
+        "version": ev.policy_version,
+        "sha256": ev.policy_sha256,
+    }
+
+
 def evidence_mapping(cleared: ClearedSet) -> dict[str, object]:
     """The evidence as plain data (what :func:`render_evidence` writes)."""
     ev = cleared.evidence
     return {
         "format": EVIDENCE_FORMAT,
-        "policy": {
-            "id": ev.policy_id,
-            "version": ev.policy_version,
-            "sha256": ev.policy_sha256,
-        },
+        "policy": _policy(ev),
         "method": {"requested": ev.method_requested, "used": ev.method_used},
         "measure": ev.measure,
         "digest": cleared.digest,
@@ -95,11 +100,7 @@ def _pack_mapping(pack: ClearedPack) -> dict[str, object]:
     ev = pack.evidence
     return {
         "format": PACK_EVIDENCE_FORMAT,
-        "policy": {
-            "id": ev.policy_id,
-            "version": ev.policy_version,
-            "sha256": ev.policy_sha256,
-        },
+        "policy": _policy(ev),
         "digest": pack.digest,
         "linked_sets": [evidence_mapping(s) for s in pack.sets],
         "cross_derived": [derived_entry(d) for d in pack.cross],
