@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +39,7 @@ from governance.sdc.leaflp import Change, LeafSolver
 from governance.sdc.leafspace import LeafSpace
 from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.local import propagate
-from governance.sdc.problem import BoolArray, FloatArray, ProtectionProblem
+from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
 
 #: Below this many hidden cells the audit bounds them all with one set of models
 #: (a second share would mostly repeat the first one's seed LPs).
@@ -48,6 +48,15 @@ PARALLEL_FROM = 200
 #: many hidden cells: smaller LPs are quick, and two sets of models then cost more
 #: (seed LPs twice, each share with fewer witnesses) than the threads save.
 PARALLEL_COMPONENT_FROM = 2_000
+#: The audit and whole checks push (see ``push_rounds``) when at least this many
+#: cells are left to examine, in components of at least ``PUSH_MODEL_FROM``
+#: hidden cells (smaller models' own bounds are quick), while each settles at least
+#: ``PUSH_GAIN`` more (about what the cells' own LPs settle in the time of one
+#: push on the nested bench table), at most ``PUSH_ROUNDS`` times.
+PUSH_FROM = 200
+PUSH_MODEL_FROM = 5000
+PUSH_GAIN = 50
+PUSH_ROUNDS = 40
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,6 +339,8 @@ def audit(
     lower = problem.values.astype(np.float64, copy=True)
     upper = problem.values.astype(np.float64, copy=True)
     order = audit_order(intruder)
+    if bounder.reference and len(order) >= PUSH_FROM:
+        push_rounds(bounder, np.array(order, dtype=np.int64), unsettled(bounder))
     shares = SHARES if shares is None else max(1, shares)
     if shares == 1 or leaves is not None or len(order) < PARALLEL_FROM:
         bounders = [bounder]
@@ -338,8 +349,9 @@ def audit(
         # Every bound is an exact optimum, whichever model finds it; the cells are
         # dealt into a fixed number of shares, each with its own models, so the LP
         # count does not depend on the machine either.
+        known = [*witnesses, *bounder.found]  # the pushes' tables too
         bounders = [bounder] + [
-            Bounder(problem, system, hidden, None, witnesses) for _ in range(shares - 1)
+            Bounder(problem, system, hidden, None, known) for _ in range(shares - 1)
         ]
         parts = [share_of(order, k, shares) for k in range(shares)]
         task = functools.partial(_bound_share, bounders, parts, lower, upper)
@@ -362,6 +374,59 @@ def audit(
         lp_solves=sum(b.lp_solves for b in bounders),
         seconds=time.perf_counter() - started,
     )
+
+
+#: What a push still lacks, given a component's cells: per cell -1 (push it up),
+#: +1 (down) or 0 (nothing), and how many bounds or cells are still open.
+Lacking = Callable[[IntArray], tuple[FloatArray, int]]
+
+
+def push_rounds(bounder: Bounder, cells: IntArray, lacking: Lacking) -> None:
+    """Settle many cells at once before their own LPs.
+
+    A push is one LP over a large component that moves every cell still lacking
+    something the way it lacks it, solved by the interior point method: about as
+    costly as one seed solve, where the cells' own bounds would be a simplex
+    re-solve each. Its vertex is a table like any other (a witness), so nothing
+    it settles differs from what the cells' own LPs would give; only fewer of
+    them are solved. Pushes stop when one settles fewer than ``PUSH_GAIN`` more,
+    which is counted, not timed, so results and LP counts stay deterministic.
+    """
+    intruder = bounder.intruder
+    cells = cells[~intruder.pinned[cells]]
+    comps = intruder.component[cells]
+    for comp in np.unique(comps).tolist():
+        members = cells[comps == comp]
+        if intruder.model_size(int(members[0])) < PUSH_MODEL_FROM:
+            continue
+        cost, open_before = lacking(members)
+        for _ in range(PUSH_ROUNDS):
+            moving = np.flatnonzero(cost)
+            if moving.shape[0] == 0:
+                break
+            if not intruder.push(members[moving], cost[moving]):
+                break
+            bounder.absorb()
+            cost, open_after = lacking(members)
+            if open_before - open_after < PUSH_GAIN:
+                break
+            open_before = open_after
+
+
+def unsettled(bounder: Bounder) -> Lacking:
+    """For the audit: bounds no witness has settled yet (reached where
+    propagation shows they cannot be beaten): up where the maximum is open, else
+    down where the minimum is."""
+
+    def lacking(cells: IntArray) -> tuple[FloatArray, int]:
+        tol = bounder.tol
+        top, bottom = bounder.outer_hi[cells], bounder.outer_lo[cells]
+        up = np.isfinite(top) & (bounder.wmax[cells] < top - tol)
+        down = bounder.wmin[cells] > bottom + tol
+        cost = np.where(up, -1.0, np.where(down, 1.0, 0.0))
+        return cost, int(up.sum() + down.sum())
+
+    return lacking
 
 
 def share_of(order: list[int], k: int, shares: int) -> list[int]:

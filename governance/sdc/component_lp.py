@@ -97,7 +97,13 @@ class ComponentLP:
         self.restarts = 0
         """Solves started from a banked basis other than the last one."""
 
-    def optimise(self, index: IntArray, cost: FloatArray, bank: bool = True) -> Status:
+    def optimise(
+        self,
+        index: IntArray,
+        cost: FloatArray,
+        bank: bool = True,
+        interior: bool = False,
+    ) -> Status:
         """Minimise ``sum(cost * x[index])`` (local indices) from a warm basis.
 
         On a component of at least ``BANK_FROM`` cells a single cell's bound
@@ -110,6 +116,12 @@ class ComponentLP:
         do, because their row multipliers become the ``optimal`` method's cuts,
         and with the bank's (other optimal multipliers of a degenerate LP) the
         1,120-cell bench table's ``optimal`` took 22.5 s instead of 8.5 s.
+
+        ``interior`` solves this objective by the interior point method with
+        crossover (a vertex and its basis, from which later solves stay warm):
+        for an objective that moves thousands of cells at once, as a push does
+        (``governance.sdc.intruder``), that costs about as much as the two seed
+        solves, where simplex would take thousands of pivots.
         """
         if self._cost_index.shape[0]:
             self.model.set_costs(self._cost_index, np.zeros(self._cost_index.shape[0]))
@@ -122,7 +134,11 @@ class ComponentLP:
                 self._current = start
                 self.restarts += 1
         self.solves += 1
+        if interior and self._warm:
+            self.model.set_option("solver", "ipm")
         status = self.model.solve()
+        if interior and self._warm:
+            self.model.set_option("solver", "simplex")
         if (
             not self._warm
             and status is Status.OPTIMAL

@@ -386,6 +386,28 @@ class Intruder:
         known[cell] = value
         return value
 
+    def push(self, cells: IntArray, cost: FloatArray) -> bool:
+        """Move ``cells`` (all of one component) at once, each the way its
+        ``cost`` sign says (negative: up), by the interior point method; the
+        vertex found is kept as a witness. False when the component has no
+        model of its own (then there is nothing to push)."""
+        comp = int(self.component[int(cells[0])])
+        lp = self._lp(comp)
+        if lp is None or comp in self._infeasible_component:
+            return False
+        local = np.searchsorted(lp.cells, cells).astype(np.int64)
+        status = lp.optimise(local, cost, bank=False, interior=True)
+        self.lp_solves += 1
+        if status is Status.OPTIMAL:
+            self._record(lp)
+        return status is Status.OPTIMAL
+
+    def model_size(self, cell: int) -> int:
+        """Hidden cells in the model that would bound ``cell`` (0 when its
+        component needs none: a single row)."""
+        lp = self._lp(int(self.component[cell]))
+        return 0 if lp is None else int(lp.cells.shape[0])
+
     # -- certificates ------------------------------------------------------
 
     def certificate(self, cell: int, side: int) -> Certificate:

@@ -222,6 +222,37 @@ def is_table(
     )
 
 
+@SLOW
+@given(linked_sets(), st.randoms(use_true_random=False))
+def test_pushes_change_no_verdict_and_no_interval(
+    linked: LinkedSet, rng: random.Random
+) -> None:
+    """Pushes (one LP moving many cells at once, before their own LPs) only add
+    witnesses: with them forced on these small tables the check's verdict and the
+    audit's intervals are those without, and every table found is one the
+    intruder cannot rule out."""
+    p = problem_for(linked)
+    system = build_system(p)
+    hidden = p.primary | (
+        p.usable_candidates() & np.array([rng.random() < 0.5 for _ in range(p.size)])
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attack, "PUSH_MODEL_FROM", 10**9)  # never
+        without = find_unsafe(p, hidden, system=system)[0]
+        plain = audit(p, hidden, system=system)
+        patch.setattr(attack, "PUSH_MODEL_FROM", 0)  # every component with a model
+        patch.setattr(attack, "PUSH_FROM", 1)
+        patch.setattr(attack, "PUSH_GAIN", -1)  # until nothing is lacking
+        patch.setattr(attack, "PUSH_ROUNDS", 3)
+        pushed, bounder = find_unsafe(p, hidden, system=system)
+        pushed_audit = audit(p, hidden, system=system)
+    assert pushed == without
+    assert_identical(plain, pushed_audit)
+    tol = 1e-6 * max(1.0, float(np.abs(p.values).max()))
+    for change in bounder.found:
+        assert is_table(p, system, hidden, change, tol)
+
+
 def _proven_by(p: ProtectionProblem, changes: list[Change], hidden: np.ndarray) -> bool:
     """Reference: every hidden small cell spread wide enough by ``changes`` and the
     true table, cell by cell."""
