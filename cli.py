@@ -347,7 +347,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     common: dict[str, Any] = {
         "host": host,
         "port": port,
-        "access_log": False,  # api.app logs each request without ids or query
+        "access_log": False,  # api.access_log logs each request without ids or query
         "timeout_keep_alive": 5,
         "log_level": "warning",
     }
