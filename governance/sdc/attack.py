@@ -54,7 +54,7 @@ PARALLEL_COMPONENT_FROM = 2_000
 #: ``PUSH_GAIN`` more (about what the cells' own LPs settle in the time of one
 #: push on the nested bench table), at most ``PUSH_ROUNDS`` times.
 PUSH_FROM = 200
-PUSH_MODEL_FROM = 5000
+PUSH_MODEL_FROM = 2_000
 PUSH_GAIN = 50
 PUSH_ROUNDS = 40
 
