@@ -44,6 +44,7 @@ from audit.events import (
     has_control,
     parse_time,
 )
+from audit.findings import Problem, ProblemKind, VerifyReport
 from audit.keys import (
     SigningKey,
     VerifierKey,
@@ -52,7 +53,7 @@ from audit.keys import (
     load_signing_key,
     read_verifier_keys,
 )
-from audit.verifier import Problem, ProblemKind, VerifyReport, verify, verify_rows
+from audit.verifier import verify, verify_rows
 
 __all__ = [
     "ENTRY_FIELDS",

@@ -1,7 +1,8 @@
 """Verify a stored audit log, streaming, against signed checkpoints; name what is wrong.
 
-Owns :func:`verify` / :func:`verify_rows`, the findings (:class:`Problem`,
-:class:`ProblemKind`) and the :class:`VerifyReport`. It reads nothing itself: the
+Owns :func:`verify` / :func:`verify_rows`; what they report (:class:`Problem`,
+:class:`ProblemKind`, :class:`VerifyReport`) is in ``audit.findings``. It reads
+nothing itself: the
 caller streams entries (or rows) in ``seq`` order and passes the checkpoints and the
 trusted keys. It never raises on a tampered log; it reports, and
 :meth:`VerifyReport.check` raises if asked. Memory is constant in the number of
@@ -32,94 +33,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from json.encoder import encode_basestring
 from typing import Final, cast
 
 from audit.chain import ENTRY_TEMPLATE, HASH_DOMAIN, entry_values, hash_values
 from audit.checkpoint import Checkpoint
-from audit.errors import ChainIntegrityError
 from audit.events import ZERO_HASH, AuditEntry, ChainHead
+from audit.findings import Problem, ProblemKind, VerifyReport, problem_order
 from audit.keys import VerifierKey
 
 _GENESIS: Final = ChainHead.genesis()
-
-
-class ProblemKind(StrEnum):
-    """What ``verify`` found; the values are stable and appear in reports."""
-
-    MALFORMED = "malformed"  # a field has the wrong type: edited, or mis-read
-    MODIFIED = "modified"  # recomputed hash differs from the stored hash
-    GAP = "gap"  # seq jumps forward: entries deleted (or moved)
-    OUT_OF_ORDER = "out_of_order"  # seq repeats or goes back: entries inserted or moved
-    INSERTED = "inserted"  # an entry sits between two that were chained together
-    BROKEN_LINK = "broken_link"  # prev_hash is not the previous entry's hash
-    TRUNCATED = "truncated"  # a trusted checkpoint covers entries that are missing
-    REWRITTEN = "rewritten"  # the chain differs from a trusted checkpoint's head
-    BAD_SIGNATURE = "bad_signature"  # no valid signature by a trusted key
-    WRONG_ORIGIN = "wrong_origin"  # a checkpoint of another log
-    FORK = "fork"  # two trusted checkpoints disagree at the same size
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding: its kind, the first sequence number involved, and a safe message."""
-
-    kind: ProblemKind
-    seq: int | None
-    message: str
-    checkpoint_size: int | None = None
-
-    def __str__(self) -> str:
-        where = f"seq {self.seq}" if self.seq is not None else "checkpoints"
-        return f"{where}: {self.kind.value}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The outcome of :func:`verify`; ``ok`` only if there is nothing to report."""
-
-    entries: int
-    head: ChainHead | None
-    checkpoints_trusted: int
-    latest_checkpoint: int | None
-    problems: tuple[Problem, ...]
-    problems_omitted: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_problem(self) -> Problem | None:
-        """The problem with the lowest sequence number (checkpoint-only ones last)."""
-        if not self.problems:
-            return None
-        return min(self.problems, key=_problem_order)
-
-    @property
-    def first_bad_seq(self) -> int | None:
-        first = self.first_problem
-        return None if first is None else first.seq
-
-    def check(self) -> None:
-        """Raise unless the chain and every checkpoint verified.
-
-        Raises:
-            ChainIntegrityError: carries the first bad seq and the kind of problem.
-        """
-        first = self.first_problem
-        if first is not None:
-            raise ChainIntegrityError(
-                f"audit chain does not verify: {first}",
-                first_bad_seq=first.seq,
-                kind=first.kind.value,
-            )
-
-
-def _problem_order(problem: Problem) -> tuple[int, int]:
-    return (0, problem.seq) if problem.seq is not None else (1, 0)
 
 
 class _Findings:
@@ -136,7 +59,7 @@ class _Findings:
             return
         self.omitted += 1
         # Full: still keep the earliest problem, because it is the one reported.
-        if _problem_order(problem) < min(map(_problem_order, self.items)):
+        if problem_order(problem) < min(map(problem_order, self.items)):
             self.items[-1] = problem
 
 

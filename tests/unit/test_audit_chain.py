@@ -144,7 +144,15 @@ def test_public_api_and_layering() -> None:
     import audit
 
     exported = {name for name in dir(audit) if not name.startswith("_")}
-    modules = {"chain", "checkpoint", "errors", "events", "keys", "verifier"}
+    modules = {
+        "chain",
+        "checkpoint",
+        "errors",
+        "events",
+        "findings",
+        "keys",
+        "verifier",
+    }
     modules.add("annotations")  # from __future__ import annotations
     assert set(audit.__all__) == exported - modules
     allowed = set(sys.stdlib_module_names) | {"audit", "cryptography"}
