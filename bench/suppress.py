@@ -45,8 +45,10 @@ from governance.errors import DisclosureError, TableError
 from governance.policy_files import default_policy_dir
 from governance.sdc.attack import audit
 from governance.sdc.clear import build_problem
+from governance.sdc.linear import build_system
 from governance.sdc.linked import LinkedSet
 from governance.sdc.policy import policy_from_mapping
+from governance.sdc.pool import feasible
 from governance.sdc.primary import find_primary
 from governance.sdc.problem import ProtectionProblem
 from governance.sdc.suppress import protect
@@ -170,9 +172,11 @@ def _run_method(
         return
     seconds = time.perf_counter() - started
     out.put((result.hidden, result.optimal, result.lower_bound, seconds))
-    # the pipeline's audit: the tables the method found are witnesses
+    # the pipeline's audit: the tables the method found, checked, are witnesses
     hidden = result.hidden | problem.primary
-    report = audit(problem, hidden, witnesses=result.witnesses)
+    system = build_system(problem)
+    tables = feasible(problem, system, hidden, result.witnesses)
+    report = audit(problem, hidden, system=system, witnesses=tables)
     out.put((report.seconds, len(report.unsafe)))
 
 
