@@ -56,6 +56,7 @@ def _granting(
     ctx: click.Context,
     call: Callable[[Any], Callable[..., T]],
     name: str,
+    *,
     role: str,
     org: str | None,
     expires: datetime | None,
@@ -75,17 +76,9 @@ def _granting(
 @principal.command("add")
 @_grant_options
 @click.pass_context
-def principal_add(
-    ctx: click.Context,
-    name: str,
-    role: str,
-    org: str | None,
-    expires: datetime | None,
-) -> None:
+def principal_add(ctx: click.Context, /, name: str, **terms: Any) -> None:
     """Create principal NAME with one grant; print its token alone on stdout."""
-    token = _granting(
-        ctx, lambda service: service.add_principal, name, role, org, expires
-    )
+    token = _granting(ctx, lambda service: service.add_principal, name, **terms)
     click.echo(f"principal {name!r} created; its token follows (shown once)", err=True)
     click.echo(token)
 
@@ -126,17 +119,9 @@ def grant() -> None:
 @grant.command("add")
 @_grant_options
 @click.pass_context
-def grant_add(
-    ctx: click.Context,
-    name: str,
-    role: str,
-    org: str | None,
-    expires: datetime | None,
-) -> None:
+def grant_add(ctx: click.Context, /, name: str, **terms: Any) -> None:
     """Grant ROLE to principal NAME; print the new grant's id."""
-    grant_id = _granting(
-        ctx, lambda service: service.add_grant, name, role, org, expires
-    )
+    grant_id = _granting(ctx, lambda service: service.add_grant, name, **terms)
     click.echo(grant_id)
 
 
