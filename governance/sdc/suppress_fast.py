@@ -2,15 +2,9 @@
 
 Owns the heuristic behind ``protect(method="fast")``. Three deterministic phases:
 
-1. **Propagation greedy.** Bound propagation (``governance.sdc.local``) is the
-   intruder's row-by-row reasoning, label bounds included (``<10`` is 0..9 or
-   1..9, ``[c]`` is at least the threshold). While it narrows some primary cell
-   below its protection, the row that binds the cell's bound names the cure: hide
-   the cheapest cell of that row with room to move the right way (enough room
-   first, then smaller values, then index); if none is left, follow the binding row
-   of a hidden cell in that row, up to four steps. All such choices of one round
-   are made together, then propagation runs again. This is linear in the table
-   per round and removes most of the work before any LP.
+1. **Propagation greedy** (``governance.sdc.greedy``): bound propagation's
+   binding rows name the cells to hide, a round's narrowed cells covered together
+   by a greedy set cover. No LP.
 2. **Exact repair.** The exact audit (``verdict.find_unsafe``) finds what
    propagation cannot: cells pinned or narrowed by combining rows. For each, the
    least-cost move (``governance.sdc.moves``) that spreads it as wide as required
@@ -37,160 +31,21 @@ import numpy as np
 from governance.errors import DisclosureError
 from governance.sdc.attack import Bounder
 from governance.sdc.cuts import Cut, CutBuilder
+from governance.sdc.greedy import Greedy, outer_unsafe
 from governance.sdc.highs import SHARES, run_shares
 from governance.sdc.leaflp import Change
 from governance.sdc.leafspace import LeafSpace
 from governance.sdc.linear import ConstraintSystem
-from governance.sdc.local import propagate, propagate_with_reasons
+from governance.sdc.local import propagate
 from governance.sdc.moves import Mover
 from governance.sdc.pool import WitnessPool
-from governance.sdc.problem import BoolArray, FloatArray, IntArray, ProtectionProblem
+from governance.sdc.problem import BoolArray, FloatArray, ProtectionProblem
 from governance.sdc.verdict import find_unsafe
 from governance.sdc.widen import share_moves
 
 Progress = Callable[[str, float], None]
-_DEPTH = 4
 #: The fewest unsafe cells a repair round deals into ``highs.SHARES`` shares.
 PARALLEL_MOVES_FROM = 16
-
-
-def _outer_unsafe(
-    problem: ProtectionProblem,
-    system: ConstraintSystem,
-    hidden: BoolArray,
-    start: tuple[FloatArray, FloatArray] | None = None,
-    published: int | None = None,
-) -> tuple[BoolArray, FloatArray, FloatArray, IntArray, IntArray]:
-    """Primary cells that bound propagation alone already shows are unprotected.
-
-    ``start`` may give the propagated bounds of the pattern that also hides the
-    cell ``published``: the intruder knows more now, so they still hold, and
-    propagation starts from them, re-reading only the rows the published cell
-    changes, instead of from the labels (the binding rows returned then name only
-    the bounds this call moved).
-    """
-    lo, hi = problem.hidden_bounds(hidden)
-    changed = None
-    if start is not None and published is not None:
-        lo, hi = np.maximum(lo, start[0]), np.minimum(hi, start[1])
-        changed = np.zeros(problem.size, dtype=bool)
-        changed[published] = True
-    lo, hi, _, why_lo, why_hi = propagate_with_reasons(system, lo, hi, changed=changed)
-    width, reach_up, reach_down = problem.protection_targets()
-    if problem.integral:
-        rlo, rhi = np.ceil(lo - 1e-7), np.floor(hi + 1e-7)
-    else:
-        rlo, rhi = lo, hi
-    with np.errstate(invalid="ignore"):
-        bad = problem.primary & (
-            (rhi - rlo < width - 1e-9)
-            | (rhi < reach_up - 1e-9)
-            | (rlo > reach_down + 1e-9)
-        )
-    return bad, lo, hi, why_lo, why_hi
-
-
-class _Greedy:
-    """Phase 1: choose complements from the rows that bind propagated bounds."""
-
-    def __init__(self, problem: ProtectionProblem, system: ConstraintSystem) -> None:
-        self.p = problem
-        self.s = system
-        self.usable = problem.usable_candidates()
-        everything = np.ones(problem.size, dtype=bool)
-        self.label_lo, self.label_hi = problem.hidden_bounds(everything)
-        self.width = problem.protection_targets()[0]
-
-    def run(self, hidden: BoolArray, rounds: int = 500) -> BoolArray:
-        hidden = hidden.copy()
-        for _ in range(rounds):
-            bad, lo, hi, why_lo, why_hi = _outer_unsafe(self.p, self.s, hidden)
-            chosen: set[int] = set()
-            for cell in np.flatnonzero(bad):
-                pick = self._pick(int(cell), hidden, lo, hi, why_lo, why_hi)
-                if pick is not None:
-                    chosen.add(pick)
-            if not chosen:
-                return hidden
-            hidden[sorted(chosen)] = True
-        return hidden
-
-    def _pick(
-        self,
-        cell: int,
-        hidden: BoolArray,
-        lo: FloatArray,
-        hi: FloatArray,
-        why_lo: IntArray,
-        why_hi: IntArray,
-    ) -> int | None:
-        need = max(float(self.width[cell] - (hi[cell] - lo[cell])), 1e-6)
-        best: tuple[float, int, float, int] | None = None
-        for direction, row, stuck in (
-            (+1, int(why_hi[cell]), hi[cell] >= self.label_hi[cell] - 1e-9),
-            (-1, int(why_lo[cell]), lo[cell] <= self.label_lo[cell] + 1e-9),
-        ):
-            if stuck or row < 0:
-                continue
-            found = self._in_row(cell, direction, row, need, hidden, lo, hi, why_lo,
-                                 why_hi, _DEPTH, set())  # fmt: skip
-            if found is not None and (best is None or found < best):
-                best = found
-        return None if best is None else best[-1]
-
-    def _in_row(
-        self,
-        cell: int,
-        direction: int,
-        row: int,
-        need: float,
-        hidden: BoolArray,
-        lo: FloatArray,
-        hi: FloatArray,
-        why_lo: IntArray,
-        why_hi: IntArray,
-        depth: int,
-        seen: set[tuple[int, int, int]],
-    ) -> tuple[float, int, float, int] | None:
-        key = (cell, direction, row)
-        if depth < 0 or key in seen:
-            return None
-        seen.add(key)
-        s, p = self.s, self.p
-        a, b = int(s.row_start[row]), int(s.row_start[row + 1])
-        cells, coefs = s.row_cell[a:b], s.row_coef[a:b]
-        own = float(coefs[cells == cell][0])
-        # Each other cell must move the opposite way to the cell, through its sign.
-        moves = -np.sign(own) * direction * np.sign(coefs)
-        room = np.where(
-            moves > 0,
-            self.label_hi[cells] - p.values[cells],
-            p.values[cells] - self.label_lo[cells],
-        )
-        capacity = np.abs(coefs) * room
-        open_ = (
-            (~hidden[cells]) & self.usable[cells] & (capacity > 1e-9) & (cells != cell)
-        )
-        if bool(np.any(open_)):
-            cand = cells[open_]
-            enough = capacity[open_] >= abs(own) * need - 1e-9
-            order = np.lexsort((cand, p.values[cand], ~enough, p.cost[cand]))
-            j = int(cand[order[0]])
-            return (float(p.cost[j]), int(not enough[order[0]]), float(p.values[j]), j)
-        for j, move in zip(cells, moves, strict=True):
-            if j == cell or not hidden[j]:
-                continue
-            if move > 0 and hi[j] < self.label_hi[j] - 1e-9 and why_hi[j] >= 0:
-                found = self._in_row(int(j), +1, int(why_hi[j]), need, hidden, lo, hi,
-                                     why_lo, why_hi, depth - 1, seen)  # fmt: skip
-            elif move < 0 and lo[j] > self.label_lo[j] + 1e-9 and why_lo[j] >= 0:
-                found = self._in_row(int(j), -1, int(why_lo[j]), need, hidden, lo, hi,
-                                     why_lo, why_hi, depth - 1, seen)  # fmt: skip
-            else:
-                continue
-            if found is not None:
-                return found
-        return None
 
 
 def cover(
@@ -402,14 +257,14 @@ def prune(
     if unsafe:  # pragma: no cover - prune is only given safe patterns
         return hidden, list(witnesses)
     pool = WitnessPool(problem, [*witnesses, *bounder.found])
-    _, lo, hi, _, _ = _outer_unsafe(problem, system, hidden)
+    _, lo, hi, _, _ = outer_unsafe(problem, system, hidden)
     outer = (lo, hi)
     spent = 0
     for n, cell in enumerate(order.tolist()):
         if progress is not None and n % 16 == 0:
             progress("prune", n / max(len(order), 1))
         hidden[cell] = False
-        bad, lo, hi, _, _ = _outer_unsafe(problem, system, hidden, outer, cell)
+        bad, lo, hi, _, _ = outer_unsafe(problem, system, hidden, outer, cell)
         if bool(np.any(bad)):
             hidden[cell] = True
             continue
@@ -451,7 +306,7 @@ def protect_fast(
     """Return a safe pattern (primary and complementary cells) for ``problem``,
     and the tables found feasible for it (witnesses for the final check)."""
     builder = CutBuilder(problem, system)
-    hidden = _Greedy(problem, system).run(problem.primary.copy())
+    hidden = Greedy(problem, system).run(problem.primary.copy())
     if progress is not None:
         progress("propagate", 1.0)
     hidden, pool = repair(problem, system, leaves, hidden, builder, progress=progress)

@@ -21,6 +21,7 @@ from governance.sdc import attack
 from governance.sdc import pool as pool_module
 from governance.sdc.attack import AuditResult, audit
 from governance.sdc.clear import build_problem
+from governance.sdc.greedy import cover_cells
 from governance.sdc.leaflp import Change
 from governance.sdc.linear import ConstraintSystem, build_system
 from governance.sdc.linked import LinkedSet
@@ -314,3 +315,28 @@ def _pool_proves_what_its_tables_prove(linked: LinkedSet, rng: random.Random) ->
         live = [i for i, c in enumerate(pool.changes) if c is not None]
         assert pool.proves(live, hidden) == _proven_by(p, pool.tables(live), hidden)
         pool.add(changes[: rng.randint(0, 2)])  # tables found again are added anew
+
+
+@given(
+    st.dictionaries(
+        st.integers(0, 20),
+        st.lists(st.integers(0, 12), min_size=1, max_size=5, unique=True),
+        max_size=12,
+    ),
+    st.lists(st.integers(0, 3), min_size=13, max_size=13),
+)
+def test_the_greedy_s_cover_cures_every_cell_and_hides_none_in_vain(
+    options: dict[int, list[int]], costs: list[int]
+) -> None:
+    cost = np.array(costs, dtype=float)
+    values = np.arange(13, dtype=float)
+    chosen = cover_cells(options, cost, values)
+    assert len(set(chosen)) == len(chosen)
+    assert all(set(cands) & set(chosen) for cands in options.values())
+    # each cell was taken because it cured a cell no earlier one had
+    cured: set[int] = set()
+    for j in chosen:
+        new = {cell for cell, cands in options.items() if j in cands} - cured
+        assert new
+        cured |= new
+    assert cover_cells(options, cost, values) == chosen

@@ -10,6 +10,7 @@ import pytest
 
 from governance.sdc.attack import audit
 from governance.sdc.cuts import CutBuilder
+from governance.sdc.greedy import cover_cells
 from governance.sdc.linear import build_system
 from governance.sdc.suppress import protect
 from governance.sdc.suppress_fast import RepairBudgetError, repair
@@ -74,3 +75,17 @@ def test_a_capped_repair_stops_when_its_lps_run_out() -> None:
     capped, _ = repair(p, system, None, p.primary.copy(), builder, max_lps=10_000)
     free, _ = repair(p, system, None, p.primary.copy(), builder)
     assert np.array_equal(capped, free)
+
+
+def test_the_greedy_hides_one_cell_for_two_small_cells_that_share_it() -> None:
+    # cell 0 can be cured by 5 or 7, cell 1 by 6 or 7: each on its own would take
+    # its smallest (5, 6); together one cell, 7, cures both
+    values = np.arange(10, dtype=float)
+    assert cover_cells({0: [5, 7], 1: [6, 7]}, np.ones(10), values) == [7]
+    # per unit of cost: 7 cures two cells but costs three times as much
+    cost = np.ones(10)
+    cost[7] = 3.0
+    assert cover_cells({0: [5, 7], 1: [6, 7]}, cost, values) == [5, 6]
+    # a free cell comes first
+    cost[7] = 0.0
+    assert cover_cells({0: [5, 7], 1: [6]}, cost, values) == [7, 6]
