@@ -17,10 +17,8 @@ from the store straight into the engine, and only cleared tables and evidence
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from pydantic import TypeAdapter
 
@@ -37,12 +35,12 @@ from governance.indicators import load_catalogue
 from governance.models import SYSTEM as SYSTEM_ACTOR
 from governance.models import (
     Actor,
-    ReleaseRecord,
     RequestRecord,
     RequestSummary,
 )
 from governance.release_policy import ReleasePolicy, load_release_policy
 from governance.request_checks import CheckOutcome, Evidence, clear_request
+from governance.request_info import RequestInfo, recorded_view
 from governance.sdc.policy import Policy, load_policy
 from governance.service_audit import AuditActions
 from governance.storage.base import Transaction
@@ -61,36 +59,6 @@ DEFAULT_POLICY = "wres-wales"
 _SPECS = TypeAdapter(list[TableSpec])
 #: The states in which a request's approvals count towards its release.
 _AWAITING_RELEASE = frozenset({"checked", "approved"})
-
-
-@dataclass(frozen=True)
-class RequestInfo:
-    """A request as its requester and reviewers see it (never a hidden value)."""
-
-    record: RequestRecord
-    specs: tuple[TableSpec, ...]
-    releases: tuple[ReleaseRecord, ...]
-    standing: tuple[str, ...] = ()
-    """The approvers whose approvals count now (see :meth:`RequestActions._view`)."""
-
-    @property
-    def id(self) -> int:
-        return self.record.id
-
-    @property
-    def lapsed(self) -> frozenset[str]:
-        """Approvers on the record whose approvals no longer count: the officer's
-        grant was revoked, expired or moved to another body, or the officer was
-        deactivated."""
-        return frozenset(p for p, _ in self.record.approvals) - set(self.standing)
-
-    @property
-    def state(self) -> str:
-        return self.record.state
-
-    def evidence(self) -> dict[str, Any] | None:
-        raw = self.record.evidence_json
-        return None if raw is None else dict(json.loads(raw))
 
 
 class RequestActions(AuditActions):
@@ -485,25 +453,6 @@ class RequestActions(AuditActions):
         under its disclosure policy."""
         policy = self.disclosure_policy(record.policy_id)
         return clear_request(tx, specs, record, policy, approved=approved)
-
-
-def recorded_view(request: RequestRecord | RequestSummary) -> RequestView:
-    """A request's view with every recorded approval, standing or not.
-
-    The workflow's view for a request no longer awaiting its release (released,
-    revoked, ...), whose approvals are history; ``RequestActions._view`` narrows a
-    request that still awaits its release to its standing approvals.
-    """
-    return RequestView(
-        id=request.id,
-        requester_id=request.requester,
-        state=request.state,  # type: ignore[arg-type]  # stored from State values
-        body=request.body,
-        approvals=tuple(principal for principal, _ in request.approvals)
-        if isinstance(request, RequestRecord)
-        else request.approvals,
-        evidence=request.evidence,  # type: ignore[arg-type]  # stored Evidence
-    )
 
 
 __all__ = ["RequestActions", "RequestInfo", "recorded_view"]

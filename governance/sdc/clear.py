@@ -15,6 +15,7 @@ the true value of a hidden cell; the evidence holds the intruder's intervals, wh
 anyone can compute from the published table. Because ``status`` is published, the
 attacker model always assumes the intruder knows which hidden cells are small.
 
+How a cell is shown (its status and display) is ``governance.sdc.display``'s.
 Pure: values in, values out; ``governance.sdc.evidence`` renders a cleared set's
 evidence. It never prints, logs or touches files.
 """
@@ -28,7 +29,6 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import numpy as np
@@ -36,6 +36,15 @@ import numpy as np
 from governance.errors import DisclosureError, TableError
 from governance.sdc.attack import AuditResult, audit
 from governance.sdc.derived import DerivedSpec, DerivedValue, Deriver
+from governance.sdc.display import (
+    CellStatus,
+    ClearedCell,
+    HiddenCell,
+    cell_statuses,
+    digest_row,
+    format_value,
+    hidden_cells,
+)
 from governance.sdc.leaflp import Change
 from governance.sdc.linear import build_system
 from governance.sdc.linked import LinkedSet
@@ -45,7 +54,20 @@ from governance.sdc.primary import PrimaryCells, find_primary
 from governance.sdc.problem import BoolArray, FloatArray, LinearFact, ProtectionProblem
 from governance.sdc.table import Dimension, Table
 
-CellStatus = Literal["published", "primary", "secondary"]
+__all__ = [
+    "CellStatus",
+    "ClearedCell",
+    "ClearedSet",
+    "ClearedTable",
+    "Evidence",
+    "HiddenCell",
+    "Progress",
+    "apply",
+    "build_problem",
+    "digest_row",
+    "format_value",
+    "with_intervals",
+]
 
 _TOKEN = object()
 
@@ -53,15 +75,6 @@ _TOKEN = object()
 def _check_token(token: object, what: str) -> None:
     if token is not _TOKEN:
         raise TypeError(f"{what} can only be built by governance.sdc.clear.apply")
-
-
-@dataclass(frozen=True)
-class ClearedCell:
-    codes: tuple[str, ...]
-    display: str
-    status: CellStatus
-    extras: tuple[str, ...] = ()
-    """Derived columns of this row (see :attr:`ClearedTable.extra_columns`)."""
 
 
 class ClearedTable:
@@ -129,17 +142,6 @@ class ClearedTable:
 
     def digest(self) -> str:
         return hashlib.sha256(self.render_csv().encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class HiddenCell:
-    """A hidden cell in the evidence: where it is, and what an intruder can work out."""
-
-    cell: dict[str, str]
-    tables: tuple[str, ...]
-    status: CellStatus
-    lower: float
-    upper: float
 
 
 @dataclass(frozen=True)
@@ -343,7 +345,7 @@ def _apply(
     else:
         lower = upper = np.full(linked.size, np.nan)
         lp_solves, audit_seconds = 0, 0.0
-    statuses = _statuses(primary.primary, hidden)
+    statuses = cell_statuses(primary.primary, hidden)
     values = deriver.values(hidden)
     tables = tuple(
         _clear_table(t, linked, rules, primary, statuses, values) for t in linked.tables
@@ -358,7 +360,7 @@ def _apply(
         cells=linked.size,
         primary=int(primary.primary.sum()),
         secondary=int((hidden & ~primary.primary).sum()),
-        hidden=_hidden_cells(linked, statuses, hidden, lower, upper),
+        hidden=hidden_cells(linked, statuses, hidden, lower, upper),
         unsafe=(),
         lp_solves=lp_solves,
         seconds_protect=protect_seconds,
@@ -393,25 +395,6 @@ def _check_safe(linked: LinkedSet, report: AuditResult) -> None:
             f"{len(report.unsafe)} cells could be worked out to within the protection"
             f" level, first {first}; nothing was cleared"
         )
-
-
-def _statuses(primary: BoolArray, hidden: BoolArray) -> list[CellStatus]:
-    out: list[CellStatus] = []
-    for is_primary, is_hidden in zip(primary.tolist(), hidden.tolist(), strict=True):
-        out.append(
-            "primary" if is_primary else "secondary" if is_hidden else "published"
-        )
-    return out
-
-
-def format_value(value: float, decimals: int) -> str:
-    """Show a published value: whole counts as digits, magnitudes to ``decimals``."""
-    if decimals == 0:
-        return str(
-            int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        )
-    step = Decimal(1).scaleb(-decimals)
-    return str(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
 
 
 def _clear_table(
@@ -490,32 +473,3 @@ def with_intervals(
         evidence=evidence,
         token=_TOKEN,
     )
-
-
-def _hidden_cells(
-    linked: LinkedSet,
-    statuses: list[CellStatus],
-    hidden: BoolArray,
-    lower: FloatArray,
-    upper: FloatArray,
-) -> tuple[HiddenCell, ...]:
-    owners: dict[int, list[str]] = {}
-    for table in linked.tables:
-        positions = np.unique(linked.positions[table.name])
-        for index in positions[hidden[positions]].tolist():
-            owners.setdefault(index, []).append(table.name)
-    return tuple(
-        HiddenCell(
-            cell=dict(linked.keys[index]),
-            tables=tuple(owners[index]),
-            status=statuses[index],
-            lower=float(lower[index]),
-            upper=float(upper[index]),
-        )
-        for index in sorted(owners)
-    )
-
-
-def digest_row(value: DerivedValue) -> list[str | None]:
-    """What of a derived value its set's digest covers."""
-    return [value.name, value.status, value.display, value.interval_display]

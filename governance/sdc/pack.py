@@ -8,12 +8,9 @@ relation, so each population's tables are one :class:`~governance.sdc.linked.Lin
 :func:`governance.sdc.clear.apply`. What joins them:
 
 - **Derived values across components** (:class:`CrossRate`,
-  :class:`CrossLikelihood`): a rate of people entering the disciplinary process over
-  the headcount, or a relative likelihood of appointment from shortlisting, is
-  published only when every count it is built on is published in its own component;
-  otherwise it shows the secondary label (``[c]``), and a zero denominator or a zero
-  rate shows ``[z]``. A value built only on published counts tells an intruder
-  nothing the counts do not.
+  :class:`CrossLikelihood`, computed in ``governance.sdc.cross``): a rate or a
+  relative likelihood built on cells of two populations is published only when
+  every count it is built on is published in its own component.
 - **Subsets** (:class:`Subset`): people entering a process are among the headcount,
   appointed applicants among the shortlisted, so each cell of the part is at most the
   same cell of the whole. That is known to anyone, so it is part of the attacker's
@@ -50,15 +47,17 @@ from governance.sdc.clear import (
     digest_row,
     with_intervals,
 )
-from governance.sdc.derived import (
-    DerivedSpec,
-    DerivedValue,
-    Deriver,
-    likelihood_value,
-    ratio_value,
+from governance.sdc.cross import (
+    CrossLikelihood,
+    CrossRate,
+    CrossSpec,
+    CrossValues,
+    PackCell,
+    locate,
 )
+from governance.sdc.derived import DerivedSpec, DerivedValue, Deriver
 from governance.sdc.leaflp import Change
-from governance.sdc.linked import CellKey, LinkedSet, describe_key
+from governance.sdc.linked import LinkedSet, describe_key
 from governance.sdc.policy import MethodName, Policy
 from governance.sdc.pool import feasible
 from governance.sdc.primary import find_primary
@@ -76,6 +75,7 @@ __all__ = [
     "Component",
     "CrossLikelihood",
     "CrossRate",
+    "CrossSpec",
     "PackCell",
     "PackEvidence",
     "Subset",
@@ -93,37 +93,6 @@ class Component:
 
     linked: LinkedSet
     derived: tuple[DerivedSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class PackCell:
-    """A cell of a pack: its table and its meaning in that table's linked set."""
-
-    table: str
-    cell: CellKey
-
-
-@dataclass(frozen=True)
-class CrossRate:
-    """``events / population * 100`` (a percentage) over cells of two components."""
-
-    name: str
-    events: PackCell
-    population: PackCell
-
-
-@dataclass(frozen=True)
-class CrossLikelihood:
-    """``(events_a / population_a) / (events_b / population_b)`` across components."""
-
-    name: str
-    events_a: PackCell
-    population_a: PackCell
-    events_b: PackCell
-    population_b: PackCell
-
-
-CrossSpec = CrossRate | CrossLikelihood
 
 
 @dataclass(frozen=True)
@@ -260,7 +229,9 @@ def pack_problem(
 def _subset_facts(
     components: Sequence[Component], offsets: Sequence[int], link: Subset
 ) -> list[LinearFact]:
-    part_at, whole_at = (_locate(components, n) for n in (link.part, link.whole))
+    part_at, whole_at = (
+        locate([c.linked for c in components], n) for n in (link.part, link.whole)
+    )
     part_set = components[part_at].linked
     whole_set = components[whole_at].linked
     whole_cells = set(np.unique(whole_set.positions[link.whole]).tolist())
@@ -285,13 +256,6 @@ def _subset_facts(
             )
         )
     return out
-
-
-def _locate(components: Sequence[Component], table: str) -> int:
-    for at, component in enumerate(components):
-        if any(t.name == table for t in component.linked.tables):
-            return at
-    raise TableError(f"the pack has no table {table!r}")
 
 
 def _combine(
@@ -436,7 +400,7 @@ def apply_pack(
         with_intervals(s, c.linked, report.lower[a:b], report.upper[a:b], figures)
         for s, c, a, b in zip(sets, components, offsets[:-1], offsets[1:], strict=True)
     )
-    values = _CrossValues(components, hidden, policy)
+    values = CrossValues([c.linked for c in components], hidden, policy)
     primary = int(problem.primary.sum())
     evidence = PackEvidence(
         policy_id=policy.id,
@@ -456,60 +420,3 @@ def apply_pack(
         evidence=evidence,
         token=_TOKEN,
     )
-
-
-class _CrossValues:
-    """Derived values over cells of several components, with inherited suppression."""
-
-    def __init__(
-        self,
-        components: Sequence[Component],
-        hidden: Sequence[BoolArray],
-        policy: Policy,
-    ) -> None:
-        self.components = components
-        self.hidden = hidden
-        self.rules = policy.disclosure
-
-    def _cell(self, ref: PackCell) -> tuple[float, bool]:
-        at = _locate(self.components, ref.table)
-        linked = self.components[at].linked
-        index = linked.index_of(ref.cell)
-        if index not in set(np.unique(linked.positions[ref.table]).tolist()):
-            raise TableError(
-                f"table {ref.table!r} has no cell {describe_key(ref.cell)}"
-            )
-        return float(linked.values[index]), bool(self.hidden[at][index])
-
-    def value(self, spec: CrossSpec) -> DerivedValue:
-        labels = self.rules.labels
-        if isinstance(spec, CrossRate):
-            (num, num_hidden), (den, den_hidden) = (
-                self._cell(spec.events),
-                self._cell(spec.population),
-            )
-            # Hidden first: `[z]` over a hidden zero would say the hidden cell is 0.
-            if num_hidden or den_hidden:
-                return DerivedValue(
-                    spec.name, "percentage", "suppressed", labels.secondary
-                )
-            if den == 0:
-                return DerivedValue(
-                    spec.name, "percentage", "not_computable", labels.not_computable
-                )
-            decimals = self.rules.derived.percentages.decimals
-            shown = ratio_value(num, den, 100.0, decimals)
-            return DerivedValue(
-                spec.name, "percentage", "published", str(shown), value=float(shown)
-            )
-        return self._likelihood(spec)
-
-    def _likelihood(self, spec: CrossLikelihood) -> DerivedValue:
-        refs = (spec.events_a, spec.population_a, spec.events_b, spec.population_b)
-        cells = [self._cell(ref) for ref in refs]
-        return likelihood_value(
-            spec.name,
-            tuple(value for value, _ in cells),
-            any(is_hidden for _, is_hidden in cells),
-            self.rules,
-        )
