@@ -24,11 +24,13 @@ CellStatus = Literal["published", "primary", "secondary"]
 
 @dataclass(frozen=True)
 class ClearedCell:
+    """One row of a cleared table: the cell's codes, what is shown, its status."""
+
     codes: tuple[str, ...]
     display: str
     status: CellStatus
     extras: tuple[str, ...] = ()
-    """Derived columns of this row (see :attr:`ClearedTable.extra_columns`)."""
+    """Derived columns of this row (see ``ClearedTable.extra_columns``)."""
 
 
 @dataclass(frozen=True)
