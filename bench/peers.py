@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-not-found, import-untyped, unused-ignore]  # peer venv only
 
 TOOLS = ("tauargus-opt", "tauargus-mod", "tauargus-gh", "acro")
 
@@ -252,7 +252,7 @@ def run_tauargus(
     started: Callable[[], None],
 ) -> Protection:
     """Protect the table with pytauargus.protect on microdata, one row per person."""
-    import pytauargus
+    import pytauargus  # type: ignore[import-not-found, import-untyped, unused-ignore]  # peer venv only
 
     people = table.people()
     names: list[str] = []
@@ -327,7 +327,7 @@ def run_acro(table: Table, started: Callable[[], None]) -> Protection:
     """Protect the table with ACRO's crosstab, suppression on, with margins."""
     if len(table.dims) < 2:
         raise InputError("ACRO's crosstab needs at least two dimensions")
-    from acro import ACRO
+    from acro import ACRO  # type: ignore[import-not-found, import-untyped, unused-ignore]  # peer venv only
 
     session = ACRO(suppress=True)
     session.config["safe_threshold"] = table.min_count
@@ -436,7 +436,8 @@ def receive(receiver: Connection, time_limit: float | None) -> tuple[str, Any]:
     """The child's outcome; raise TimeLimitError if its timed call outlives the limit."""
     message = receiver.recv()  # "started", or an error from before the timed call
     if message != "started":
-        return message
+        early: tuple[str, Any] = message
+        return early
     clock = time.perf_counter()
     wait = None if time_limit is None else time_limit + GRACE_SECONDS
     if not receiver.poll(wait):
@@ -444,7 +445,8 @@ def receive(receiver: Connection, time_limit: float | None) -> tuple[str, Any]:
             f"no result after {time.perf_counter() - clock:.0f} s "
             f"(time limit {time_limit:g} s), so the tool was stopped"
         )
-    return receiver.recv()
+    outcome: tuple[str, Any] = receiver.recv()
+    return outcome
 
 
 def run_isolated(table: Table, tool: str, time_limit: float | None) -> Protection:
@@ -470,12 +472,13 @@ def run_isolated(table: Table, tool: str, time_limit: float | None) -> Protectio
             process.join()
     if kind == "error":
         raise RuntimeError(payload)
-    if time_limit is not None and payload.seconds > time_limit:
+    protection: Protection = payload
+    if time_limit is not None and protection.seconds > time_limit:
         raise TimeLimitError(
-            f"the protection call took {payload.seconds:.1f} s, over the time limit "
-            f"of {time_limit:g} s"
+            f"the protection call took {protection.seconds:.1f} s, over the time "
+            f"limit of {time_limit:g} s"
         )
-    return payload
+    return protection
 
 
 def version(tool: str) -> str:

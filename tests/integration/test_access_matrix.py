@@ -274,8 +274,8 @@ def test_access_matrix(service: Service, tmp_path: Path, role: str) -> None:
         service, f"the-{role}", role, OWN if role == "data_manager" else None
     )
     principal(service, "matrix-analyst", "analyst")
-    for body in (OWN, OTHER):
-        principal(service, f"matrix-dm-{body.lower()}", "data_manager", body)
+    for org in (OWN, OTHER):
+        principal(service, f"matrix-dm-{org.lower()}", "data_manager", org)
     unexpected: list[str] = []
     denials = 0
     cases: list[tuple[str, Call, bool, str | None]] = []

@@ -138,7 +138,7 @@ def test_sqlite_and_postgresql_agree(tmp_path: Path, pg_url: str) -> None:
                 dm = principal(service, f"dm-{org.lower()}", "data_manager", org)
                 for kind in ("staff", "recruitment", "er-cases", "training", "board"):
                     path = tmp_path / "extracts" / str(PERIOD) / org / f"{kind}.csv"
-                    service.ingest(dm, path, kind=kind, org=org, period=PERIOD)  # type: ignore[arg-type]
+                    service.ingest(dm, path, kind=kind, org=org, period=PERIOD)
             with service.store.transaction() as tx:
                 results.append([tx.aggregate(spec, period=PERIOD) for spec in SPECS])
         finally:
@@ -157,7 +157,7 @@ def test_one_query_per_population_gives_each_specs_own_counts(
         dm = principal(service, f"dm-{org.lower()}", "data_manager", org)
         for kind in ("staff", "recruitment", "er-cases", "training", "board"):
             path = tmp_path / "extracts" / str(PERIOD) / org / f"{kind}.csv"
-            service.ingest(dm, path, kind=kind, org=org, period=PERIOD)  # type: ignore[arg-type]
+            service.ingest(dm, path, kind=kind, org=org, period=PERIOD)
     # two measures of one source, and a filter on a column another spec breaks down by
     specs = [
         *SPECS,

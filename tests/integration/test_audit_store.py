@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,7 @@ def _swap(service: Service) -> list[str]:
         ).all()
     temp = "'\\x" if service.store.dialect == "postgresql" else "x'"
 
-    def setter(row: sa.Row[tuple[str, str, str, str, bytes]], seq: int) -> str:
+    def setter(row: sa.Row[str, str, str, str, bytes], seq: int) -> str:
         return (
             f"UPDATE audit_entry SET principal = '{row[0]}', action = '{row[1]}', "
             f"resource = '{row[2]}', detail = '{row[3]}', "
@@ -124,7 +125,7 @@ def _insert(service: Service) -> list[str]:
     ]
 
 
-TAMPERING = {
+TAMPERING: dict[str, tuple[Callable[[Service], list[str]], int]] = {
     "modify a field": (
         lambda s: ["UPDATE audit_entry SET principal = 'mallory' WHERE seq = 7"],
         7,

@@ -258,7 +258,9 @@ def test_the_pack_opens_workbook_reports_and_charts(release: Path) -> None:
     assert set(NATIONAL_TABLES) <= set(book.sheetnames)
     assert {f"sheet {i}" for i in indicators} <= set(notes)
     rows = list(book["disciplinary"].iter_rows(values_only=True))
-    assert rows[0][0].endswith("All Wales and the bodies in it")
+    title = rows[0][0]
+    assert isinstance(title, str)
+    assert title.endswith("All Wales and the bodies in it")
     assert rows[1][:2] == ("Scope", "Body") and rows[2][0] == "All Wales"
     book.close()
     scopes = sorted(p.name for p in (release / "reports").iterdir())

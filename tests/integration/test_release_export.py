@@ -9,6 +9,7 @@ failure at any point leaves the store and the release directory as they were.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -22,9 +23,10 @@ from governance import service_releases
 from governance.access import Subject
 from governance.errors import ConfigError, DisclosureError, InvalidTransitionError
 from governance.models import AuditQuery
+from governance.release import write_release as release_write
 from governance.release_verify import UNCOMMITTED_NAME, verify_release
 from governance.service import RequestInfo, Service
-from governance.storage.sql import SqlTransaction
+from governance.storage.transaction import SqlTransaction
 from tests.api_support import PURPOSE, SPEC
 from tests.factories import make_row, principal, write_extract
 
@@ -149,7 +151,7 @@ def test_reports_are_rendered_without_holding_the_lock(
     tmp_path: Path,
 ) -> None:
     watch = Transactions(service, monkeypatch)
-    real_write = service_releases.write_release
+    real_write = release_write
     seen: list[bool] = []
 
     def write_release(*args: Any, **kwargs: Any) -> Any:
@@ -174,7 +176,8 @@ def test_a_release_killed_before_its_commit_does_not_verify(
     # A process killed between moving the directory into place and the commit
     # runs no clean-up: the commit fails and the directory is not removed.
     Transactions(service, monkeypatch).fail_commit_after = "add_release"
-    monkeypatch.setattr(service_releases.shutil, "rmtree", lambda *a, **k: None)
+    # service_releases calls shutil.rmtree: patch it in the shutil module itself
+    monkeypatch.setattr(shutil, "rmtree", lambda *a, **k: None)
     out = tmp_path / "releases" / "R1"
     with pytest.raises(ConfigError):
         service.export_release(service.caller_for("analyst-1"), approved.id, out)

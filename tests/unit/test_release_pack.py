@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 import openpyxl
 import pytest
@@ -163,7 +164,7 @@ def test_a_restricted_population_is_its_own_set_and_is_named() -> None:
 def test_the_approved_pattern_is_read_back_from_the_evidence() -> None:
     plan = plan_pack([counted(CATALOGUE.table("staff_ethnicity"))])
     linked = plan.components[0].linked
-    evidence = {
+    evidence: dict[str, Any] = {
         "linked_sets": [
             {
                 "tables": [{"name": "staff_ethnicity"}],

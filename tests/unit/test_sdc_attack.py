@@ -544,7 +544,7 @@ def test_audit_memo_reuses_only_an_identical_audit(
     hidden = p.primary.copy()
     hidden[[1, 3, 5, 9]] = True
     runs: list[int] = []
-    real = attack_module.audit
+    real = audit  # what the memo module calls until patched below
 
     def counted(
         problem: ProtectionProblem, pattern: np.ndarray, **options: object

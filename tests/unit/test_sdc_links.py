@@ -37,7 +37,7 @@ def table(name: str, dims: list[Dimension], cells: dict[tuple[str, ...], int]) -
 
 def groups(counts: dict[str, tuple[int, int, int]]) -> Table:
     """Staff by body and staff group: ``{body: (03, 08, 09)}``."""
-    cells = {
+    cells: dict[tuple[str, ...], int] = {
         (body, group): n
         for body, row in counts.items()
         for group, n in zip(GROUP.leaves, row, strict=True)
@@ -47,7 +47,7 @@ def groups(counts: dict[str, tuple[int, int, int]]) -> Table:
 
 def bands(counts: dict[tuple[str, str], tuple[int, int, int]]) -> Table:
     """Staff on AfC pay by body, clinical flag and band: ``{(body, flag): bands}``."""
-    cells = {
+    cells: dict[tuple[str, ...], int] = {
         (body, flag, band): n
         for (body, flag), row in counts.items()
         for band, n in zip(BAND.leaves, row, strict=True)
@@ -214,7 +214,7 @@ def test_a_pruning_budget_leaves_more_hidden_never_an_unsafe_cell() -> None:
     rows = rng.poisson(6, size=(6, 5)).tolist()
     body = Dimension("r", "T", {"T": [f"r{i}" for i in range(6)]})
     col = Dimension("c", "T", {"T": [f"c{j}" for j in range(5)]})
-    cells = {
+    cells: dict[tuple[str, ...], int] = {
         (f"r{i}", f"c{j}"): int(rows[i][j]) + (30 if (i + j) % 3 == 0 else 0)
         for i in range(6)
         for j in range(5)
@@ -251,7 +251,7 @@ def test_a_cell_no_pattern_can_protect_is_refused_at_once() -> None:
     # `<10` is at least 1, so every body cell is exactly 1 whatever is hidden
     nine = Dimension("body", "Wales", {"Wales": [f"b{i}" for i in range(9)]})
     flag = Dimension("band", "All", {"All": ["9", "8a"]})
-    cells = {(f"b{i}", "9"): 1 for i in range(9)}
+    cells: dict[tuple[str, ...], int] = {(f"b{i}", "9"): 1 for i in range(9)}
     cells |= {(f"b{i}", "8a"): 40 + i for i in range(9)}
     s = LinkedSet([table("t", [nine, flag], cells)])
     with pytest.raises(DisclosureError, match="cannot be protected"):
