@@ -93,11 +93,12 @@ class Greedy:
             chosen: set[int] = set()
             options: dict[int, list[int]] = {}
             for cell in np.flatnonzero(bad).tolist():
-                direct = self._enough(cell, now)
+                need, rows = self._binding(cell, now)
+                direct = self._enough(cell, now, need, rows)
                 if direct:
                     options[cell] = direct
                     continue
-                pick = self._pick(cell, now)
+                pick = self._pick(cell, now, need, rows)
                 if pick is not None:
                     chosen.add(pick)
             chosen.update(cover_cells(options, self.p.cost, self.p.values))
@@ -121,17 +122,21 @@ class Greedy:
         ]
         return need, rows
 
-    def _enough(self, cell: int, now: _Round) -> list[int]:
+    def _enough(
+        self, cell: int, now: _Round, need: float, rows: list[tuple[int, int]]
+    ) -> list[int]:
         """Open cells of the rows binding ``cell`` with room enough to cure it alone."""
-        need, rows = self._binding(cell, now)
         found: set[int] = set()
         for direction, row in rows:
             cells, enough, open_ = self._room(cell, direction, row, need, now.hidden)
             found.update(cells[open_ & enough].tolist())
         return sorted(found)
 
-    def _pick(self, cell: int, now: _Round) -> int | None:
-        need, rows = self._binding(cell, now)
+    def _pick(
+        self, cell: int, now: _Round, need: float, rows: list[tuple[int, int]]
+    ) -> int | None:
+        """The cheapest cell with any room in ``cell``'s binding rows, or one found
+        by following hidden cells' binding rows."""
         best: tuple[float, int, float, int] | None = None
         for direction, row in rows:
             found = self._in_row(cell, direction, row, need, now, _DEPTH, set())
