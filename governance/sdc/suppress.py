@@ -117,14 +117,15 @@ def protect(
     if chosen == "optimal":
         left = max(time_limit - (time.perf_counter() - started), 0.1)
         outcome = protect_optimal(
-            problem, system, leaves, hidden, time_limit=left, progress=progress
-        )
+            problem, system, leaves, hidden, time_limit=left, progress=progress,
+            witnesses=pool,
+        )  # fmt: skip
         hidden, proven, lower_bound = (
             outcome.hidden,
             outcome.proven,
             outcome.lower_bound,
         )
-        pool = []  # the tables fast found may not be feasible for this pattern
+        pool = list(outcome.tables)  # feasible for the pattern it returns
     hidden, tables = _checked(problem, hidden, system, leaves, pool)
     if progress is not None:
         progress("done", 1.0)

@@ -96,6 +96,7 @@ def repair(
     witnesses: Sequence[Change] = (),
     progress: Progress | None = None,
     max_lps: int | None = None,
+    deadline: float | None = None,
 ) -> tuple[BoolArray, list[Change]]:
     """Phase 2: hide cells until the exact audit finds nothing unsafe.
 
@@ -105,7 +106,9 @@ def repair(
 
     Raises:
         RepairBudgetError: the exact checks and moves needed more than ``max_lps``
-            LPs in all (``None``: no cap).
+            LPs in all (``None``: no cap), or an exact check ran past ``deadline``
+            (``time.perf_counter()``; only the optimal method, whose result
+            already depends on its time limit, passes one).
     """
     hidden = hidden.copy()
     rounds = 0
@@ -118,7 +121,7 @@ def repair(
     while True:
         unsafe, bounder = find_unsafe(
             problem, hidden, system=system, leaves=leaves, witnesses=pool,
-            max_lps=None if max_lps is None else max_lps - spent,
+            max_lps=None if max_lps is None else max_lps - spent, deadline=deadline,
         )  # fmt: skip
         spent += bounder.lp_solves
         if bounder.undecided is not None:

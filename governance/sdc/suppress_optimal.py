@@ -55,6 +55,8 @@ class OptimalOutcome:
     """Best proven lower bound on the cost of any safe pattern."""
     rounds: int
     cuts: int
+    tables: tuple[Change, ...] = ()
+    """Tables found feasible for ``hidden`` (witnesses for the final check)."""
 
 
 def protect_optimal(
@@ -65,25 +67,32 @@ def protect_optimal(
     *,
     time_limit: float,
     progress: Progress | None = None,
+    witnesses: Sequence[Change] = (),
 ) -> OptimalOutcome:
     """Row generation from ``incumbent`` (a safe pattern) until optimal or out of time.
 
     Each round may also repair and prune the master's pattern, keeping the result
-    when it beats the incumbent. The time limit is checked between rounds.
+    when it beats the incumbent. The time limit is checked between rounds, before
+    each LP of a round's exact check and before each unsafe cell's cuts; a round
+    is given up when time runs out in it. ``witnesses`` are tables feasible for
+    ``incumbent``; the outcome carries the tables feasible for the pattern it
+    returns, so the final check need not start cold.
     """
     started = time.perf_counter()
+    deadline = started + time_limit
     builder = CutBuilder(problem, system)
     master = Master(problem)
     master.add(builder.relation_cuts())
     best = incumbent.copy()
     best_cost = _cost(problem, best)
+    tables: list[Change] = list(witnesses)
     bump: dict[int, float] = {}
     proven = False
     lower_bound = 0.0
     rounds = 0
     next_try, gap = 1, 1  # the round of the next repair and prune, and the wait
     if best_cost <= 0.0:  # the safe incumbent hides no complement: nothing is cheaper
-        return OptimalOutcome(best, True, 0.0, rounds, master.n_cuts)
+        return OptimalOutcome(best, True, 0.0, rounds, master.n_cuts, tuple(tables))
     while True:
         left = time_limit - (time.perf_counter() - started)
         if left <= 0.05:
@@ -98,20 +107,28 @@ def protect_optimal(
         if status is not Status.OPTIMAL:
             lower_bound = max(lower_bound, _safe_bound(master))
         pattern = problem.primary | (y > 0.5)
-        unsafe, bounder = find_unsafe(problem, pattern, system=system, leaves=leaves)
+        unsafe, bounder = find_unsafe(
+            problem, pattern, system=system, leaves=leaves, deadline=deadline
+        )
         if progress is not None:
             progress("optimal", min(0.99, (time.perf_counter() - started) / time_limit))
+        if bounder.undecided is not None:
+            break  # out of time within the check: the incumbent stands
         if not unsafe:
             pattern_cost = _cost(problem, pattern)
             if pattern_cost < best_cost - 1e-9:
-                best, best_cost = pattern, pattern_cost
+                best, best_cost, tables = pattern, pattern_cost, list(bounder.found)
             if status is Status.OPTIMAL and not bump:
                 proven = True
                 lower_bound = best_cost
             break
         cuts: list[Cut] = []
         for cell in unsafe:
+            if time.perf_counter() >= deadline:
+                break  # each cell's cuts take two LPs: thousands of cells, minutes
             cuts.extend(cuts_for(problem, bounder, builder, cell, pattern, bump))
+        if time.perf_counter() >= deadline:
+            break
         if master.add(cuts) == 0:  # pragma: no cover - violated cuts are always new
             break
         # The master's pattern, made safe by the fast method's exact repair and
@@ -123,20 +140,22 @@ def protect_optimal(
         if rounds >= next_try and len(unsafe) <= NEARLY_SAFE * problem.primary.sum():
             found = _repaired_and_pruned(
                 problem, system, leaves, pattern, builder, bounder.found,
-                max_lps=bounder.lp_solves,
+                max_lps=bounder.lp_solves, deadline=deadline,
             )  # fmt: skip
-            if found is None or _cost(problem, found) >= best_cost - 1e-9:
+            if found is None or _cost(problem, found[0]) >= best_cost - 1e-9:
                 gap *= 2
             else:
-                best, best_cost, gap = found, _cost(problem, found), 1
+                best, tables = found[0], found[1]
+                best_cost, gap = _cost(problem, best), 1
             next_try = rounds + gap
         if not bump and best_cost <= _least_cost(problem, lower_bound) + 1e-9:
             proven = True  # no safe pattern costs less than the master's bound
             lower_bound = best_cost
             break
     return OptimalOutcome(
-        best, proven, min(lower_bound, best_cost), rounds, master.n_cuts
-    )
+        best, proven, min(lower_bound, best_cost), rounds, master.n_cuts,
+        tuple(tables),
+    )  # fmt: skip
 
 
 def _repaired_and_pruned(
@@ -148,10 +167,12 @@ def _repaired_and_pruned(
     witnesses: Sequence[Change],
     *,
     max_lps: int | None = None,
-) -> BoolArray | None:
-    """``pattern`` made safe (exact repair) and pruned, or ``None`` when the
-    repair refuses it or needs more than ``max_lps`` LPs. ``witnesses`` are tables
-    feasible for ``pattern``.
+    deadline: float | None = None,
+) -> tuple[BoolArray, list[Change]] | None:
+    """``pattern`` made safe (exact repair) and pruned, with the tables feasible
+    for the result, or ``None`` when the repair refuses it, needs more than
+    ``max_lps`` LPs or runs past ``deadline`` (``time.perf_counter()``) in an
+    exact check. ``witnesses`` are tables feasible for ``pattern``.
 
     The loop caps the repair at the LPs of its own round's exact check and gives
     it only patterns that are nearly safe (``NEARLY_SAFE``): LPs differ in length,
@@ -167,14 +188,13 @@ def _repaired_and_pruned(
     try:
         repaired, pool = repair(
             problem, system, leaves, pattern, builder, witnesses=witnesses,
-            max_lps=max_lps,
+            max_lps=max_lps, deadline=deadline,
         )  # fmt: skip
     except RepairBudgetError:
         return None
     except DisclosureError:  # pragma: no cover - a safe incumbent exists
         return None
-    pruned, _ = prune(problem, system, leaves, repaired, lp_budget=0, witnesses=pool)
-    return pruned
+    return prune(problem, system, leaves, repaired, lp_budget=0, witnesses=pool)
 
 
 def _cost(problem: ProtectionProblem, hidden: BoolArray) -> float:

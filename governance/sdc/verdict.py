@@ -10,6 +10,7 @@ intervals of cells it proves safe are left inexact.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,6 +36,7 @@ def find_unsafe(
     outer: tuple[FloatArray, FloatArray] | None = None,
     max_lps: int | None = None,
     shares: int | None = None,
+    deadline: float | None = None,
 ) -> tuple[list[int], Bounder]:
     """Return the audit's unsafe primary cells, solving as few LPs as possible.
 
@@ -53,7 +55,10 @@ def find_unsafe(
     ``max_lps`` caps the LPs solved: the first cell that would need one more is
     left undecided (``Bounder.undecided``), the search ends there, and the verdict
     is then incomplete. Callers that pass it must treat an undecided cell as a
-    refusal.
+    refusal. ``deadline`` (a ``time.perf_counter()`` value) does the same when the
+    clock passes it before a cell's LPs; unlike ``max_lps`` it makes the verdict
+    depend on the machine, so only the optimal method, under its time limit,
+    passes one.
 
     A whole check (neither ``stop_early``, ``first`` nor ``max_lps``) with at least
     ``PARALLEL_FROM`` cells left to examine, in a component of at least
@@ -90,7 +95,7 @@ def find_unsafe(
         )
         shares = SHARES if large else 1
     if not whole or shares <= 1:
-        unsafe += _examine(bounder, todo, targets, stop_early, max_lps)
+        unsafe += _examine(bounder, todo, targets, stop_early, max_lps, deadline)
         return sorted(unsafe), bounder
     # the tables the pushes found are witnesses for every share
     known = [*witnesses, *bounder.found]
@@ -100,11 +105,14 @@ def find_unsafe(
     bounders = [bounder, *others]
     parts = [attack.share_of(todo, k, shares) for k in range(shares)]
     found = run_shares(
-        lambda k: _examine(bounders[k], parts[k], targets, False, None), shares
+        lambda k: _examine(bounders[k], parts[k], targets, False, None, deadline),
+        shares,
     )
     for other in others:  # every table found is one for this pattern
         bounder.found.extend(other.found)
         bounder.other_lps += other.lp_solves
+        if bounder.undecided is None:
+            bounder.undecided = other.undecided
     bounder.absorb()
     return sorted(unsafe + [cell for part in found for cell in part]), bounder
 
@@ -139,6 +147,7 @@ def _examine(
     targets: tuple[FloatArray, FloatArray, FloatArray],
     stop_early: bool,
     max_lps: int | None,
+    deadline: float | None = None,
 ) -> list[int]:
     """The unsafe cells among ``cells`` (hidden primary cells), in order."""
     problem, intruder, tol = bounder.problem, bounder.intruder, bounder.tol
@@ -153,7 +162,9 @@ def _examine(
         args = (float(width[cell]), float(reach_up[cell]), float(reach_down[cell]))
         if bounder.proven_safe(cell, *args):
             continue
-        if max_lps is not None and bounder.lp_solves >= max_lps:
+        if (max_lps is not None and bounder.lp_solves >= max_lps) or (
+            deadline is not None and time.perf_counter() >= deadline
+        ):
             bounder.undecided = cell
             break
         lo = np.array([bounder.bound(cell, -1)])
