@@ -71,12 +71,12 @@ def protect_optimal(
 ) -> OptimalOutcome:
     """Row generation from ``incumbent`` (a safe pattern) until optimal or out of time.
 
-    Each round may also repair and prune the master's pattern, keeping the result
-    when it beats the incumbent. The time limit is checked between rounds, before
-    each LP of a round's exact check and before each unsafe cell's cuts; a round
-    is given up when time runs out in it. ``witnesses`` are tables feasible for
-    ``incumbent``; the outcome carries the tables feasible for the pattern it
-    returns, so the final check need not start cold.
+    Each round may also repair and prune the master's pattern, keeping the result when
+    it beats the incumbent. The time limit is checked between rounds, before each LP and
+    push of a round's exact check and before each unsafe cell's cuts; a round is given
+    up when time runs out in it. ``witnesses`` are tables feasible for ``incumbent``;
+    the outcome carries the tables feasible for the pattern it returns, so the final
+    check need not start cold.
     """
     started = time.perf_counter()
     deadline = started + time_limit

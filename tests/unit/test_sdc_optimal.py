@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from governance.sdc import suppress, suppress_optimal, verdict
+from governance.sdc import attack, suppress, suppress_optimal, verdict
 from governance.sdc.attack import Bounder, audit
 from governance.sdc.cuts import CutBuilder
 from governance.sdc.greedy import cover_cells
+from governance.sdc.intruder import Intruder
 from governance.sdc.linear import build_system
 from governance.sdc.pool import feasible
 from governance.sdc.suppress import protect
@@ -89,6 +90,30 @@ def test_an_exact_check_past_its_deadline_is_left_undecided() -> None:
     builder = CutBuilder(p, system)
     with pytest.raises(RepairBudgetError):
         repair(p, system, None, everything, builder, deadline=time.perf_counter())
+
+
+def test_no_push_starts_past_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(attack, "PUSH_MODEL_FROM", 0)  # push every model
+    monkeypatch.setattr(attack, "PUSH_FROM", 1)
+    p = grid(BODY)  # type: ignore[arg-type]
+    system = build_system(p)
+    everything = p.primary | p.usable_candidates()
+    targets = p.protection_targets()
+    todo = [int(c) for c in np.flatnonzero(p.primary)]
+    pushes: list[int] = []
+    push = Intruder.push
+
+    def counted(self: Intruder, cells: Any, cost: Any) -> bool:
+        pushes.append(len(cells))
+        return push(self, cells, cost)
+
+    monkeypatch.setattr(Intruder, "push", counted)
+    verdict._push(Bounder(p, system, everything, None), todo, targets)
+    assert pushes  # on time, the cells are pushed
+    pushes.clear()
+    late = Bounder(p, system, everything, None)
+    left = verdict._push(late, todo, targets, deadline=time.perf_counter())
+    assert not pushes and left == todo
 
 
 def test_optimal_out_of_time_returns_its_incumbent_with_the_incumbent_s_tables(
