@@ -106,9 +106,10 @@ def repair(
 
     Raises:
         RepairBudgetError: the exact checks and moves needed more than ``max_lps``
-            LPs in all (``None``: no cap), or an exact check ran past ``deadline``
-            (``time.perf_counter()``; only the optimal method, whose result
-            already depends on its time limit, passes one).
+            LPs in all (``None``: no cap), or an exact check or a least-cost move
+            would start past ``deadline`` (``time.perf_counter()``; only the
+            optimal method, whose result already depends on its time limit,
+            passes one).
     """
     hidden = hidden.copy()
     rounds = 0
@@ -144,7 +145,7 @@ def repair(
         # hidden. Under a budget each share may solve an equal part of what is left.
         each = None if max_lps is None else max((max_lps - spent) // count, 0)
         share = functools.partial(
-            share_moves, problem, bounder, movers, parts, hidden, each
+            share_moves, problem, bounder, movers, parts, hidden, each, deadline
         )
         rounds_moves = run_shares(share, count)
         spent += sum(m.solves for m in movers) - moved

@@ -9,6 +9,7 @@ cuts), and one that no pattern could protect is refused at once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,10 +28,13 @@ def share_moves(
     parts: Sequence[Sequence[int]],
     hidden: BoolArray,
     max_solves: int | None,
+    deadline: float | None,
     k: int,
 ) -> tuple[BoolArray, list[Change], list[int], bool]:
     """Share ``k`` of a repair round: its own model, its own cells."""
-    return moves_for(problem, bounder, movers[k], parts[k], hidden, max_solves)
+    return moves_for(
+        problem, bounder, movers[k], parts[k], hidden, max_solves, deadline
+    )
 
 
 def moves_for(
@@ -40,17 +44,21 @@ def moves_for(
     cells: Sequence[int],
     hidden: BoolArray,
     max_solves: int | None = None,
+    deadline: float | None = None,
 ) -> tuple[BoolArray, list[Change], list[int], bool]:
     """Least-cost moves for each of ``cells`` in turn: the pattern they open, the
     moves (witnesses), the cells no move widens, and whether every cell was
-    examined before the mover's LPs reached ``max_solves``."""
+    examined before the mover's LPs reached ``max_solves`` or the clock
+    (``time.perf_counter()``) passed ``deadline``."""
     widened = hidden.copy()
     found: list[Change] = []
     stuck: list[int] = []
     seen = _Spread(problem, bounder)
     first = mover.solves
     for cell in cells:
-        if max_solves is not None and mover.solves - first >= max_solves:
+        if (max_solves is not None and mover.solves - first >= max_solves) or (
+            deadline is not None and time.perf_counter() >= deadline
+        ):
             return widened, found, stuck, False
         if seen.proven_safe(cell):
             # a move made for an earlier cell spreads it already

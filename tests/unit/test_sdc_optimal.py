@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from governance.sdc import attack, suppress, suppress_optimal, verdict
+from governance.sdc import attack, suppress, suppress_fast, suppress_optimal, verdict
 from governance.sdc.attack import Bounder, audit
 from governance.sdc.cuts import CutBuilder
 from governance.sdc.greedy import cover_cells
 from governance.sdc.intruder import Intruder
 from governance.sdc.linear import build_system
+from governance.sdc.moves import Mover
 from governance.sdc.pool import feasible
 from governance.sdc.suppress import protect
 from governance.sdc.suppress_fast import RepairBudgetError, repair
@@ -25,6 +26,7 @@ from governance.sdc.suppress_optimal import (
     protect_optimal,
 )
 from governance.sdc.verdict import find_unsafe
+from governance.sdc.widen import moves_for
 from tests.unit.test_sdc_attack import grid
 
 BODY = [[4, 20, 30, 25], [25, 12, 40, 3], [30, 18, 22, 27]]
@@ -113,7 +115,36 @@ def test_no_push_starts_past_the_deadline(monkeypatch: pytest.MonkeyPatch) -> No
     pushes.clear()
     late = Bounder(p, system, everything, None)
     left = verdict._push(late, todo, targets, deadline=time.perf_counter())
-    assert not pushes and left == todo
+    # not even a component model is built: each costs two seed solves
+    assert not pushes and left == todo and late.lp_solves == 0
+
+
+def test_no_least_cost_move_starts_past_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p = grid(BODY)  # type: ignore[arg-type]
+    system = build_system(p)
+    pattern = p.primary.copy()  # the 4 and the 3, each alone in its row: unsafe
+    unsafe, bounder = find_unsafe(p, pattern, system=system)
+    assert unsafe
+    mover = Mover(p, system, pattern)
+    *_, done = moves_for(p, bounder, mover, unsafe, pattern, None, time.perf_counter())
+    assert not done and mover.solves == 0
+    *_, done = moves_for(p, bounder, mover, unsafe, pattern, None, None)
+    assert done and mover.solves
+    # the exact check on time (it is given no deadline here), the moves past
+    # it: the repair gives up
+    check = find_unsafe
+
+    def on_time(*args: Any, **kwargs: Any) -> Any:
+        return check(*args, **(kwargs | {"deadline": None}))
+
+    monkeypatch.setattr(suppress_fast, "find_unsafe", on_time)
+    with pytest.raises(RepairBudgetError):
+        repair(
+            p, system, None, pattern, CutBuilder(p, system),
+            deadline=time.perf_counter(),
+        )  # fmt: skip
 
 
 def test_optimal_out_of_time_returns_its_incumbent_with_the_incumbent_s_tables(
