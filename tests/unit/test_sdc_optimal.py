@@ -132,12 +132,11 @@ def test_no_least_cost_move_starts_past_the_deadline(
     assert not done and mover.solves == 0
     *_, done = moves_for(p, bounder, mover, unsafe, pattern, None, None)
     assert done and mover.solves
+
     # the exact check on time (it is given no deadline here), the moves past
     # it: the repair gives up
-    check = find_unsafe
-
     def on_time(*args: Any, **kwargs: Any) -> Any:
-        return check(*args, **(kwargs | {"deadline": None}))
+        return find_unsafe(*args, **(kwargs | {"deadline": None}))
 
     monkeypatch.setattr(suppress_fast, "find_unsafe", on_time)
     with pytest.raises(RepairBudgetError):
