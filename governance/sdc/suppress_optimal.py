@@ -73,8 +73,8 @@ def protect_optimal(
 
     Each round may also repair and prune the master's pattern, keeping the result when
     it beats the incumbent. The time limit is checked between rounds, before each LP and
-    push of a round's exact check and before each unsafe cell's cuts; a round is given
-    up when time runs out in it. ``witnesses`` are tables feasible for ``incumbent``;
+    push of a round's exact check, before each least-cost move of its repair and before
+    each unsafe cell's cuts; a round is given up when time runs out in it. ``witnesses`` are tables feasible for ``incumbent``;
     the outcome carries the tables feasible for the pattern it returns, so the final
     check need not start cold.
     """
